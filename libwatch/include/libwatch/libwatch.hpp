@@ -1,0 +1,6 @@
+// Umbrella header.
+#pragma once
+#include "libwatch/event.hpp"
+#include "libwatch/fd.hpp"
+#include "libwatch/watch_table.hpp"
+#include "libwatch/watcher.hpp"

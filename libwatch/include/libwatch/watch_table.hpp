@@ -1,0 +1,166 @@
+// The watch table: a tree of watches, not a list of path strings.
+//
+// Each watch descriptor maps to a node {parent, name}. A root keeps its operand exactly as
+// typed (with a '/' appended when it is a directory that does not already end in one); the
+// path printed for an event is rebuilt by walking up the parents. Renaming a directory is one
+// node update whatever the size of the subtree under it.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "libwatch/event.hpp"
+
+namespace libwatch {
+
+class WatchTable {
+ public:
+  WatchTable();
+  WatchTable(const WatchTable&) = delete;
+  WatchTable& operator=(const WatchTable&) = delete;
+
+  // A root watch. display is the operand as typed; append_slash adds one '/' unless display
+  // already ends with one. If wd is already in the table, the existing watch is returned
+  // unchanged (several spellings of one inode share a wd; the first one registered wins).
+  WatchId add_root(int wd, std::string_view display, bool append_slash);
+  // A subdirectory of a watched directory. Same rule when wd is already known.
+  WatchId add_child(int wd, WatchId parent, std::string_view name);
+
+  WatchId find(int wd) const noexcept;                                      // kNoWatch if unknown
+  WatchId find_child(WatchId parent, std::string_view name) const noexcept;  // kNoWatch if none
+  bool contains(WatchId id) const noexcept;  // a live (or detached but still referenced) entry
+
+  int wd(WatchId id) const noexcept;
+  WatchId parent(WatchId id) const noexcept;  // kNoWatch for a root
+  std::string_view name(WatchId id) const noexcept;
+  bool is_root(WatchId id) const noexcept;
+  // Creation order: a sequence number assigned by set_order(), used to sort ties stably.
+  std::uint32_t order(WatchId id) const noexcept;
+  void set_order(WatchId id, std::uint32_t order) noexcept;
+
+  // Relabel: the directory is now new_name inside new_parent. Its whole subtree follows.
+  // Moving a node under itself or one of its descendants is refused (returns false).
+  bool move(WatchId id, WatchId new_parent, std::string_view new_name);
+
+  // The kernel dropped this watch (IN_IGNORED). The entry leaves the wd and name indexes at once;
+  // its node stays only while descendants still refer to it for their paths.
+  void release(WatchId id);
+  // Drop the whole subtree under and including id (moved out of the tree). Calls on_drop(id, wd)
+  // for each entry before it goes, deepest first, so the caller can inotify_rm_watch() it.
+  template <class F>
+  void drop_subtree(WatchId id, F&& on_drop);
+
+  // The watched path as printed for %w: "d/", "d/sub/", "./d/", "f".
+  void append_path(WatchId id, std::string& out) const;
+  std::string path(WatchId id) const;
+  // Every id whose wd is live, in no particular order.
+  template <class F>
+  void for_each(F&& f) const;
+  // The children of a directory.
+  template <class F>
+  void for_each_child(WatchId id, F&& f) const;
+
+  std::size_t size() const noexcept { return live_; }        // live watches (wd in the table)
+  std::size_t id_limit() const noexcept { return nodes_.size(); }  // ids are < id_limit()
+  std::size_t memory_bytes() const noexcept;
+
+  // Generation counter: bumped by every move() and release(), so a caller may cache rendered paths.
+  std::uint64_t generation() const noexcept { return generation_; }
+
+  // Rescan support: mark(id) stamps the current epoch; begin_epoch() starts a new one.
+  void begin_epoch() noexcept { ++epoch_; }
+  void mark(WatchId id) noexcept;
+  bool marked(WatchId id) const noexcept;
+
+ private:
+  struct Node {
+    std::int32_t wd;
+    WatchId parent;
+    WatchId first_child;
+    WatchId next_sibling;
+    WatchId prev_sibling;
+    std::uint32_t name_off;
+    std::uint32_t order;
+    std::uint16_t name_len;
+    std::uint8_t epoch;
+    std::uint8_t flags;
+  };
+  static_assert(sizeof(Node) == 32);
+  enum : std::uint8_t { kUsed = 1, kRoot = 2, kDetached = 4 };
+
+  WatchId alloc_node(int wd, WatchId parent, std::string_view name, std::uint8_t flags);
+  void free_node(WatchId id);
+  void link_child(WatchId parent, WatchId id);
+  void unlink_child(WatchId id);
+  std::uint32_t store_name(std::string_view name);
+  void maybe_compact_names();
+  void collect_detached(WatchId id);
+  // Open addressing, linear probing, backward-shift deletion: no tombstones.
+  void wd_insert(int wd, WatchId id);
+  void wd_erase(int wd);
+  void child_insert(WatchId id);
+  void child_erase(WatchId id);
+  std::size_t child_hash(WatchId parent, std::string_view name) const noexcept;
+  void grow_wd();
+  void grow_child();
+
+  std::vector<Node> nodes_;
+  std::vector<WatchId> free_;
+  std::vector<char> names_;
+  std::size_t dead_name_bytes_ = 0;
+  struct WdSlot {
+    std::int32_t wd;
+    WatchId id;
+  };
+  std::vector<WdSlot> wd_index_;      // empty slot: id == kNoWatch
+  std::vector<WatchId> child_index_;  // empty slot: kNoWatch
+  std::size_t wd_used_ = 0;
+  std::size_t child_used_ = 0;
+  std::size_t live_ = 0;
+  std::uint64_t generation_ = 0;
+  std::uint8_t epoch_ = 0;
+  mutable std::vector<WatchId> scratch_;
+
+ public:
+  // Implementation details used by the templates above.
+  WatchId first_child_(WatchId id) const noexcept { return nodes_[id].first_child; }
+  WatchId next_sibling_(WatchId id) const noexcept { return nodes_[id].next_sibling; }
+  bool live_at_(WatchId id) const noexcept {
+    return id < nodes_.size() && (nodes_[id].flags & kUsed) && !(nodes_[id].flags & kDetached);
+  }
+  void drop_one_(WatchId id);
+};
+
+template <class F>
+void WatchTable::drop_subtree(WatchId id, F&& on_drop) {
+  if (!contains(id)) return;
+  // Post-order without recursion: descend to the deepest first child, drop, continue.
+  std::vector<WatchId> stack{id};
+  std::vector<WatchId> order;
+  while (!stack.empty()) {
+    WatchId n = stack.back();
+    stack.pop_back();
+    order.push_back(n);
+    for (WatchId c = first_child_(n); c != kNoWatch; c = next_sibling_(c)) stack.push_back(c);
+  }
+  for (auto it = order.rbegin(); it != order.rend(); ++it) {
+    if (live_at_(*it)) on_drop(*it, wd(*it));
+    drop_one_(*it);
+  }
+}
+
+template <class F>
+void WatchTable::for_each(F&& f) const {
+  for (WatchId id = 0; id < nodes_.size(); ++id)
+    if (live_at_(id)) f(id);
+}
+
+template <class F>
+void WatchTable::for_each_child(WatchId id, F&& f) const {
+  for (WatchId c = first_child_(id); c != kNoWatch; c = next_sibling_(c)) f(c);
+}
+
+}  // namespace libwatch
