@@ -1,0 +1,56 @@
+// Errors, exit statuses and the messages both tools share, worded as inotify-tools words them.
+#pragma once
+
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <system_error>
+
+namespace toolcommon {
+
+// Exit statuses of inotifywait (inotifywatch uses 0 and 1).
+inline constexpr int kExitOk = 0;
+inline constexpr int kExitFailure = 1;
+inline constexpr int kExitTimeout = 2;
+
+// A problem that ends the program: message (zero or more complete lines, each ending in '\n')
+// goes to stderr, then the program exits with status. Thrown by the parsers below and by option
+// handlers; main() catches it in one place.
+class Failure : public std::runtime_error {
+ public:
+  explicit Failure(std::string message, int status = kExitFailure)
+      : std::runtime_error(std::move(message)), status_(status) {}
+  int status() const noexcept { return status_; }
+  std::string_view message() const noexcept { return what(); }
+
+ private:
+  int status_;
+};
+
+// "0.1.0": the project version, for --help (D16).
+std::string_view version() noexcept;
+
+// Shared message texts, newline included.
+inline constexpr std::string_view kNoFilesMessage = "No files specified to watch!\n";
+
+// "'<arg>' is not a valid event!  Run with the '--help' option to see a list of events.\n"
+std::string invalid_event_message(std::string_view arg);
+
+// The messages for a watch that could not be set up for operand (errno err), as inotifywait
+// prints them:
+//   ENOSPC: "Failed to watch <operand>; upper limit on inotify watches reached!\n"
+//           "Please increase the amount of inotify watches allowed per user via
+//            `/proc/sys/fs/inotify/max_user_watches'.\n"
+//   other:  "Couldn't watch <operand>: <strerror>\n"
+// inotifywatch uses "Failed to watch <operand>: <strerror>\n" for the second case: pass
+// failed_prefix = true.
+std::string watch_error_message(std::string_view operand, int err, bool failed_prefix = false);
+
+// inotify_init failure: "Couldn't initialize inotify: <strerror>\n", plus for EMFILE
+// "Try increasing the value of /proc/sys/fs/inotify/max_user_instances\n".
+std::string init_error_message(int err);
+
+// strerror(err) as glibc words it ("No such file or directory").
+std::string error_text(int err);
+
+}  // namespace toolcommon

@@ -1,0 +1,39 @@
+#include "toolcommon/messages.hpp"
+
+#include <cerrno>
+#include <cstring>
+
+#include <fmt/format.h>
+
+#ifndef TOOLCOMMON_VERSION
+#error "TOOLCOMMON_VERSION must be defined by the build"
+#endif
+
+namespace toolcommon {
+
+std::string_view version() noexcept { return TOOLCOMMON_VERSION; }
+
+std::string error_text(int err) { return std::strerror(err); }
+
+std::string invalid_event_message(std::string_view arg) {
+  return fmt::format("'{}' is not a valid event!  Run with the '--help' option to see a list of events.\n", arg);
+}
+
+std::string watch_error_message(std::string_view operand, int err, bool failed_prefix) {
+  if (err == ENOSPC) {
+    return fmt::format(
+        "Failed to watch {}; upper limit on inotify watches reached!\n"
+        "Please increase the amount of inotify watches allowed per user via "
+        "`/proc/sys/fs/inotify/max_user_watches'.\n",
+        operand);
+  }
+  return fmt::format("{} {}: {}\n", failed_prefix ? "Failed to watch" : "Couldn't watch", operand, error_text(err));
+}
+
+std::string init_error_message(int err) {
+  std::string m = fmt::format("Couldn't initialize inotify: {}\n", error_text(err));
+  if (err == EMFILE) m += "Try increasing the value of /proc/sys/fs/inotify/max_user_instances\n";
+  return m;
+}
+
+}  // namespace toolcommon
