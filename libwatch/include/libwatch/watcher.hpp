@@ -84,8 +84,9 @@ class Watcher {
   std::optional<Event> next(std::optional<Clock::time_point> deadline = std::nullopt);
   // True when the last next() returned nullopt because a signal interrupted it (EINTR).
   bool interrupted() const noexcept { return interrupted_; }
-  // True when an event is ready without waiting (buffered or synthetic).
-  bool has_pending() const noexcept;
+  // True when another event is ready without waiting (buffered, synthetic, or readable from the
+  // kernel right now: this may read). Writers use it to decide when to flush their output.
+  bool has_pending();
 
   // The watched path as printed for %w ("d/", "d/sub/", "f"; empty for kNoWatch).
   void append_path(WatchId id, std::string& out) const;

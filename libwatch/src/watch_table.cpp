@@ -1,0 +1,322 @@
+#include "libwatch/watch_table.hpp"
+
+#include <cassert>
+#include <cstring>
+#include <functional>
+
+namespace libwatch {
+namespace {
+
+constexpr std::size_t kInitialIndex = 64;  // power of two
+
+std::size_t mix(std::uint64_t x) noexcept {
+  // A 64-bit finaliser (splitmix64): cheap and good enough for linear probing.
+  x ^= x >> 30;
+  x *= 0xbf58476d1ce4e5b9ULL;
+  x ^= x >> 27;
+  x *= 0x94d049bb133111ebULL;
+  x ^= x >> 31;
+  return static_cast<std::size_t>(x);
+}
+
+}  // namespace
+
+WatchTable::WatchTable()
+    : wd_index_(kInitialIndex, WdSlot{0, kNoWatch}), child_index_(kInitialIndex, kNoWatch) {}
+
+// ---- names ----
+
+std::uint32_t WatchTable::store_name(std::string_view name) {
+  auto off = static_cast<std::uint32_t>(names_.size());
+  names_.insert(names_.end(), name.begin(), name.end());
+  return off;
+}
+
+void WatchTable::maybe_compact_names() {
+  // Renames append new names and leave the old bytes behind; rebuild once they dominate.
+  if (dead_name_bytes_ < 65536 || dead_name_bytes_ * 2 < names_.size()) return;
+  std::vector<char> fresh;
+  fresh.reserve(names_.size() - dead_name_bytes_);
+  for (auto& n : nodes_) {
+    if (!(n.flags & kUsed)) continue;
+    auto off = static_cast<std::uint32_t>(fresh.size());
+    fresh.insert(fresh.end(), names_.begin() + n.name_off, names_.begin() + n.name_off + n.name_len);
+    n.name_off = off;
+  }
+  names_.swap(fresh);
+  names_.shrink_to_fit();
+  dead_name_bytes_ = 0;
+}
+
+// ---- nodes ----
+
+WatchId WatchTable::alloc_node(int wd, WatchId parent, std::string_view name, std::uint8_t flags) {
+  WatchId id;
+  if (!free_.empty()) {
+    id = free_.back();
+    free_.pop_back();
+  } else {
+    id = static_cast<WatchId>(nodes_.size());
+    nodes_.push_back({});
+  }
+  Node& n = nodes_[id];
+  n.wd = wd;
+  n.parent = parent;
+  n.first_child = n.next_sibling = n.prev_sibling = kNoWatch;
+  n.name_off = store_name(name);
+  n.name_len = static_cast<std::uint16_t>(name.size());
+  n.order = 0;
+  n.epoch = epoch_;
+  n.flags = static_cast<std::uint8_t>(kUsed | flags);
+  ++live_;
+  return id;
+}
+
+void WatchTable::free_node(WatchId id) {
+  Node& n = nodes_[id];
+  assert(n.first_child == kNoWatch);
+  if (n.parent != kNoWatch) unlink_child(id);
+  dead_name_bytes_ += n.name_len;
+  n.flags = 0;
+  n.wd = -1;
+  free_.push_back(id);
+  maybe_compact_names();
+}
+
+void WatchTable::link_child(WatchId parent, WatchId id) {
+  Node& p = nodes_[parent];
+  Node& n = nodes_[id];
+  n.parent = parent;
+  n.prev_sibling = kNoWatch;
+  n.next_sibling = p.first_child;
+  if (p.first_child != kNoWatch) nodes_[p.first_child].prev_sibling = id;
+  p.first_child = id;
+}
+
+void WatchTable::unlink_child(WatchId id) {
+  Node& n = nodes_[id];
+  if (n.prev_sibling != kNoWatch)
+    nodes_[n.prev_sibling].next_sibling = n.next_sibling;
+  else if (n.parent != kNoWatch)
+    nodes_[n.parent].first_child = n.next_sibling;
+  if (n.next_sibling != kNoWatch) nodes_[n.next_sibling].prev_sibling = n.prev_sibling;
+  n.prev_sibling = n.next_sibling = kNoWatch;
+}
+
+// A released (detached) node lives on only while children need it for their paths.
+void WatchTable::collect_detached(WatchId id) {
+  while (id != kNoWatch && (nodes_[id].flags & kDetached) && nodes_[id].first_child == kNoWatch) {
+    WatchId parent = nodes_[id].parent;
+    free_node(id);
+    id = parent;
+  }
+}
+
+WatchId WatchTable::add_root(int wd, std::string_view display, bool append_slash) {
+  if (WatchId known = find(wd); known != kNoWatch) return known;
+  std::string shown(display);
+  if (append_slash && (shown.empty() || shown.back() != '/')) shown += '/';
+  WatchId id = alloc_node(wd, kNoWatch, shown, kRoot);
+  wd_insert(wd, id);
+  return id;
+}
+
+WatchId WatchTable::add_child(int wd, WatchId parent, std::string_view name) {
+  if (WatchId known = find(wd); known != kNoWatch) return known;
+  WatchId id = alloc_node(wd, parent, name, 0);
+  link_child(parent, id);
+  wd_insert(wd, id);
+  child_insert(id);
+  return id;
+}
+
+bool WatchTable::contains(WatchId id) const noexcept {
+  return id < nodes_.size() && (nodes_[id].flags & kUsed);
+}
+
+int WatchTable::wd(WatchId id) const noexcept { return contains(id) ? nodes_[id].wd : -1; }
+WatchId WatchTable::parent(WatchId id) const noexcept { return contains(id) ? nodes_[id].parent : kNoWatch; }
+std::string_view WatchTable::name(WatchId id) const noexcept {
+  if (!contains(id)) return {};
+  return {names_.data() + nodes_[id].name_off, nodes_[id].name_len};
+}
+bool WatchTable::is_root(WatchId id) const noexcept { return contains(id) && (nodes_[id].flags & kRoot); }
+std::uint32_t WatchTable::order(WatchId id) const noexcept { return contains(id) ? nodes_[id].order : 0; }
+void WatchTable::set_order(WatchId id, std::uint32_t order) noexcept {
+  if (contains(id)) nodes_[id].order = order;
+}
+void WatchTable::mark(WatchId id) noexcept {
+  if (contains(id)) nodes_[id].epoch = epoch_;
+}
+bool WatchTable::marked(WatchId id) const noexcept { return contains(id) && nodes_[id].epoch == epoch_; }
+
+bool WatchTable::move(WatchId id, WatchId new_parent, std::string_view new_name) {
+  if (!live_at_(id) || !contains(new_parent) || (nodes_[id].flags & kRoot)) return false;
+  for (WatchId a = new_parent; a != kNoWatch; a = nodes_[a].parent)
+    if (a == id) return false;  // would detach the subtree from every root
+  child_erase(id);
+  WatchId old_parent = nodes_[id].parent;
+  unlink_child(id);
+  Node& n = nodes_[id];
+  if (new_name != std::string_view(names_.data() + n.name_off, n.name_len)) {
+    dead_name_bytes_ += n.name_len;
+    n.name_off = store_name(new_name);
+    n.name_len = static_cast<std::uint16_t>(new_name.size());
+  }
+  link_child(new_parent, id);
+  child_insert(id);
+  ++generation_;
+  collect_detached(old_parent);
+  maybe_compact_names();
+  return true;
+}
+
+void WatchTable::release(WatchId id) {
+  if (!live_at_(id)) return;
+  wd_erase(nodes_[id].wd);
+  if (!(nodes_[id].flags & kRoot)) child_erase(id);
+  --live_;
+  nodes_[id].flags |= kDetached;
+  ++generation_;
+  collect_detached(id);
+}
+
+void WatchTable::drop_one_(WatchId id) {
+  if (!contains(id)) return;
+  Node& n = nodes_[id];
+  if (!(n.flags & kDetached)) {
+    wd_erase(n.wd);
+    if (!(n.flags & kRoot)) child_erase(id);
+    --live_;
+  }
+  // Children were dropped first (deepest first), so the node is a leaf now.
+  WatchId parent = n.parent;
+  free_node(id);
+  ++generation_;
+  collect_detached(parent);
+}
+
+// ---- paths ----
+
+void WatchTable::append_path(WatchId id, std::string& out) const {
+  if (!contains(id)) return;
+  scratch_.clear();
+  for (WatchId a = id; a != kNoWatch; a = nodes_[a].parent) scratch_.push_back(a);
+  for (auto it = scratch_.rbegin(); it != scratch_.rend(); ++it) {
+    const Node& n = nodes_[*it];
+    out.append(names_.data() + n.name_off, n.name_len);
+    if (!(n.flags & kRoot)) out += '/';
+  }
+}
+
+std::string WatchTable::path(WatchId id) const {
+  std::string s;
+  append_path(id, s);
+  return s;
+}
+
+std::size_t WatchTable::memory_bytes() const noexcept {
+  return nodes_.capacity() * sizeof(Node) + free_.capacity() * sizeof(WatchId) + names_.capacity() +
+         wd_index_.capacity() * sizeof(WdSlot) + child_index_.capacity() * sizeof(WatchId);
+}
+
+// ---- wd index ----
+
+WatchId WatchTable::find(int wd) const noexcept {
+  std::size_t mask = wd_index_.size() - 1;
+  for (std::size_t i = mix(static_cast<std::uint32_t>(wd)) & mask;; i = (i + 1) & mask) {
+    const WdSlot& s = wd_index_[i];
+    if (s.id == kNoWatch) return kNoWatch;
+    if (s.wd == wd) return s.id;
+  }
+}
+
+void WatchTable::wd_insert(int wd, WatchId id) {
+  if ((wd_used_ + 1) * 10 > wd_index_.size() * 7) grow_wd();
+  std::size_t mask = wd_index_.size() - 1;
+  std::size_t i = mix(static_cast<std::uint32_t>(wd)) & mask;
+  while (wd_index_[i].id != kNoWatch) i = (i + 1) & mask;
+  wd_index_[i] = {wd, id};
+  ++wd_used_;
+}
+
+void WatchTable::wd_erase(int wd) {
+  std::size_t mask = wd_index_.size() - 1;
+  std::size_t i = mix(static_cast<std::uint32_t>(wd)) & mask;
+  while (wd_index_[i].id != kNoWatch && wd_index_[i].wd != wd) i = (i + 1) & mask;
+  if (wd_index_[i].id == kNoWatch) return;
+  // Backward-shift deletion keeps every probe chain unbroken without tombstones.
+  std::size_t hole = i;
+  for (std::size_t j = (i + 1) & mask; wd_index_[j].id != kNoWatch; j = (j + 1) & mask) {
+    std::size_t home = mix(static_cast<std::uint32_t>(wd_index_[j].wd)) & mask;
+    if (((j - home) & mask) >= ((j - hole) & mask)) {
+      wd_index_[hole] = wd_index_[j];
+      hole = j;
+    }
+  }
+  wd_index_[hole] = {0, kNoWatch};
+  --wd_used_;
+}
+
+void WatchTable::grow_wd() {
+  std::vector<WdSlot> old(wd_index_.size() * 2, WdSlot{0, kNoWatch});
+  old.swap(wd_index_);
+  wd_used_ = 0;
+  for (const WdSlot& s : old)
+    if (s.id != kNoWatch) wd_insert(s.wd, s.id);
+}
+
+// ---- child-name index ----
+
+std::size_t WatchTable::child_hash(WatchId parent, std::string_view name) const noexcept {
+  return mix(std::hash<std::string_view>{}(name) ^ (static_cast<std::uint64_t>(parent) << 32));
+}
+
+WatchId WatchTable::find_child(WatchId parent, std::string_view name) const noexcept {
+  std::size_t mask = child_index_.size() - 1;
+  for (std::size_t i = child_hash(parent, name) & mask;; i = (i + 1) & mask) {
+    WatchId id = child_index_[i];
+    if (id == kNoWatch) return kNoWatch;
+    const Node& n = nodes_[id];
+    if (n.parent == parent && n.name_len == name.size() &&
+        std::memcmp(names_.data() + n.name_off, name.data(), name.size()) == 0)
+      return id;
+  }
+}
+
+void WatchTable::child_insert(WatchId id) {
+  if ((child_used_ + 1) * 10 > child_index_.size() * 7) grow_child();
+  std::size_t mask = child_index_.size() - 1;
+  std::size_t i = child_hash(nodes_[id].parent, name(id)) & mask;
+  while (child_index_[i] != kNoWatch) i = (i + 1) & mask;
+  child_index_[i] = id;
+  ++child_used_;
+}
+
+void WatchTable::child_erase(WatchId id) {
+  std::size_t mask = child_index_.size() - 1;
+  std::size_t i = child_hash(nodes_[id].parent, name(id)) & mask;
+  while (child_index_[i] != kNoWatch && child_index_[i] != id) i = (i + 1) & mask;
+  if (child_index_[i] == kNoWatch) return;
+  std::size_t hole = i;
+  for (std::size_t j = (i + 1) & mask; child_index_[j] != kNoWatch; j = (j + 1) & mask) {
+    WatchId other = child_index_[j];
+    std::size_t home = child_hash(nodes_[other].parent, name(other)) & mask;
+    if (((j - home) & mask) >= ((j - hole) & mask)) {
+      child_index_[hole] = other;
+      hole = j;
+    }
+  }
+  child_index_[hole] = kNoWatch;
+  --child_used_;
+}
+
+void WatchTable::grow_child() {
+  std::vector<WatchId> old(child_index_.size() * 2, kNoWatch);
+  old.swap(child_index_);
+  child_used_ = 0;
+  for (WatchId id : old)
+    if (id != kNoWatch) child_insert(id);
+}
+
+}  // namespace libwatch

@@ -1,0 +1,887 @@
+#include "libwatch/watcher.hpp"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <sys/eventfd.h>
+#include <sys/inotify.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <climits>
+#include <condition_variable>
+#include <cstring>
+#include <deque>
+#include <mutex>
+#include <thread>
+#include <unordered_map>
+
+#include "libwatch/fd.hpp"
+
+namespace libwatch {
+namespace {
+
+// Our own reads of a directory make the kernel report OPEN, ACCESS and CLOSE_NOWRITE on it (and
+// on its parent). A walk adds each watch without these bits first and upgrades it after the
+// directory and its subtree have been read, so the tool's own reads never appear as events.
+constexpr Mask kSelfBits = IN_OPEN | IN_ACCESS | IN_CLOSE_NOWRITE;
+// What following a tree needs to hear about (inotify(7), "Dealing with rename() events").
+constexpr Mask kTrackBits = IN_CREATE | IN_MOVED_FROM | IN_MOVED_TO;
+
+constexpr std::size_t kChunkBytes = 64 * 1024;
+// read(2) on an inotify fd fails with EINVAL unless the buffer can hold the next event whole.
+constexpr std::size_t kMinReadRoom = sizeof(inotify_event) + NAME_MAX + 1;
+constexpr std::size_t kPoolChunks = 16;
+// An unpaired MOVED_FROM also expires once this many later events went by: its partner, if any,
+// is queued right after it by the same rename(2).
+constexpr std::uint64_t kMoveEventWindow = 4096;
+
+struct Dirent64 {
+  std::uint64_t d_ino;
+  std::int64_t d_off;
+  unsigned short d_reclen;
+  unsigned char d_type;
+  char d_name[1];
+};
+
+bool is_dot_or_dotdot(const char* n) { return n[0] == '.' && (n[1] == 0 || (n[1] == '.' && n[2] == 0)); }
+
+Mask without_self_bits(Mask m) {
+  Mask r = m & ~kSelfBits;
+  // inotify_add_watch(2) refuses a mask with no event bit; UNMOUNT is delivered regardless.
+  if (!(r & IN_ALL_EVENTS)) r |= IN_UNMOUNT;
+  return r;
+}
+
+// Errors that mean "this entry is gone or is no longer a directory": skip it quietly.
+bool vanished(int err) { return err == ENOENT || err == ENOTDIR || err == ELOOP || err == ESTALE; }
+// Errors that no amount of skipping will cure: the walk stops.
+bool hard_limit(int err) { return err == ENOSPC || err == EMFILE || err == ENFILE || err == ENOMEM; }
+
+struct Chunk {
+  std::unique_ptr<char[]> data;
+  std::size_t size = 0;
+};
+
+struct RawEvent {
+  int wd;
+  Mask mask;
+  std::uint32_t cookie;
+  std::string_view name;
+};
+
+// Thrown inside a walk to stop it; carries the errno and where it happened.
+struct WalkAbort {
+  int error;
+  std::string path;
+};
+
+}  // namespace
+
+struct Watcher::Impl {
+  explicit Impl(WatcherOptions o);
+  ~Impl();
+
+  WatcherOptions opts;
+  Fd ifd;
+  WatchTable table;
+
+  struct Root {
+    WatchId id;
+    std::string operand;
+    AddOptions options;
+    Mask kmask;  // what the kernel is asked for (before IN_ONLYDIR / IN_DONT_FOLLOW)
+    bool walked; // a directory watched through a walk
+  };
+  std::vector<Root> roots;
+  std::unordered_map<WatchId, std::size_t> root_index;
+  bool uniform_roots = true;
+
+  // ---- reader thread (shared state under m) ----
+  std::mutex m;
+  std::condition_variable room_cv;
+  std::deque<Chunk> shared;
+  std::size_t shared_bytes = 0;
+  bool consumer_waiting = false;
+  bool stopping = false;
+  std::vector<Chunk> pool;
+  Fd stop_fd;
+  std::thread reader;
+
+  // ---- consumer state ----
+  std::deque<Chunk> local;
+  std::size_t pos = 0;
+  std::uint64_t raw_seq = 0;
+
+  struct Synth {
+    WatchId watch;
+    int wd;
+    Mask mask;
+    std::uint32_t name_off;
+    std::uint16_t name_len;
+  };
+  std::vector<Synth> synth;
+  std::size_t synth_pos = 0;
+  std::string synth_names;
+
+  struct PendingMove {
+    std::uint32_t cookie;
+    WatchId id;
+    Clock::time_point deadline;
+    std::uint64_t seq;
+  };
+  std::vector<PendingMove> moves;
+
+  WatchId release_next = kNoWatch;
+  bool rescan_next = false;
+
+  std::function<void(const Warning&)> warn_handler;
+  std::function<void(WatchId)> remove_handler;
+
+  // ---- walk state ----
+  enum class WalkKind { setup, arrival, rescan };
+  struct WalkCtx {
+    WalkKind kind;
+    const Root* root;
+    std::string_view operand;
+    std::vector<std::string> exclude;  // normalised: no trailing '/'
+    std::vector<WatchId>* added;
+  };
+  struct Frame {
+    int fd;
+    WatchId id;
+    std::size_t path_len;
+    std::size_t child_begin;
+    std::size_t child_next;
+    std::size_t child_end;
+    std::size_t names_size;
+    bool upgrade;
+    bool is_new;
+    bool root;
+  };
+  std::string path;  // the directory being visited
+  std::vector<char> dents;
+  std::string child_names;  // NUL-terminated names of subdirectories still to visit
+  std::vector<std::pair<std::uint32_t, std::uint16_t>> child_offs;
+  std::uint32_t order_seq = 0;
+
+  // reading
+  Chunk new_chunk();
+  void recycle(Chunk&& c);
+  ssize_t read_kernel(std::deque<Chunk>& into);
+  bool fetch_locked();
+  enum class Wait { got, timeout, interrupted };
+  Wait wait_fetch(std::optional<Clock::time_point> wake);
+  std::optional<RawEvent> next_raw();
+  void reader_main();
+
+  // bookkeeping
+  std::optional<Event> process(const RawEvent& r);
+  const Root* root_for(WatchId id) const;
+  void arrival(WatchId parent, std::string_view name, const Root& root);
+  void expire_moves(bool all_due, Clock::time_point now);
+  void drop_subtree(WatchId id);
+  void apply_deferred();
+  void rescan();
+  void warn(Warning::Kind kind, int err, std::string p);
+  void emit_synth(WatchId watch, Mask mask, std::string_view name);
+
+  // walking
+  int add_watch(const std::string& p, int fd, Mask mask, bool nofollow);
+  WatchId walk(WalkCtx& ctx, int pfd, const char* open_name, WatchId parent, std::string_view node_name);
+  bool enter(WalkCtx& ctx, std::vector<Frame>& stack, int pfd, const char* open_name, WatchId parent,
+             std::string_view node_name, WatchId* top);
+  void read_entries(WalkCtx& ctx, int fd, WatchId id);
+  void finish(WalkCtx& ctx, const Frame& f);
+  bool excluded(const WalkCtx& ctx) const;
+};
+
+// ======================================================================================
+// Construction and the reader thread
+// ======================================================================================
+
+Watcher::Impl::Impl(WatcherOptions o) : opts(o), ifd(::inotify_init1(IN_NONBLOCK | IN_CLOEXEC), "inotify_init1") {
+  dents.resize(64 * 1024);
+  if (opts.reader_thread) {
+    stop_fd = Fd(::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK), "eventfd");
+    // Signals belong to the caller's thread: the reader blocks them all, so that a signal
+    // interrupts the caller's wait (next() then reports interrupted()).
+    sigset_t all, old;
+    sigfillset(&all);
+    pthread_sigmask(SIG_BLOCK, &all, &old);
+    try {
+      reader = std::thread([this] { reader_main(); });
+    } catch (...) {
+      pthread_sigmask(SIG_SETMASK, &old, nullptr);
+      throw;
+    }
+    pthread_sigmask(SIG_SETMASK, &old, nullptr);
+  }
+}
+
+Watcher::Impl::~Impl() {
+  if (reader.joinable()) {
+    {
+      std::lock_guard l(m);
+      stopping = true;
+    }
+    room_cv.notify_all();
+    std::uint64_t one = 1;
+    [[maybe_unused]] auto n = ::write(stop_fd.get(), &one, sizeof one);
+    reader.join();
+  }
+}
+
+Chunk Watcher::Impl::new_chunk() {
+  // Called with m held, or with no reader thread.
+  if (!pool.empty()) {
+    Chunk c = std::move(pool.back());
+    pool.pop_back();
+    c.size = 0;
+    return c;
+  }
+  return Chunk{std::make_unique<char[]>(kChunkBytes), 0};
+}
+
+void Watcher::Impl::recycle(Chunk&& c) {
+  std::lock_guard l(m);
+  if (pool.size() < kPoolChunks) pool.push_back(std::move(c));
+}
+
+// One non-blocking read, appended to the last chunk when it has room. Returns the bytes read
+// (0 when nothing was there).
+ssize_t Watcher::Impl::read_kernel(std::deque<Chunk>& into) {
+  if (into.empty() || kChunkBytes - into.back().size < kMinReadRoom) into.push_back(new_chunk());
+  Chunk& c = into.back();
+  for (;;) {
+    ssize_t n = ::read(ifd.get(), c.data.get() + c.size, kChunkBytes - c.size);
+    if (n > 0) {
+      c.size += static_cast<std::size_t>(n);
+      return n;
+    }
+    if (n < 0 && errno == EINTR) continue;
+    return 0;  // EAGAIN (or an error that the next poll will report again)
+  }
+}
+
+// With m held: take what the reader thread queued, or read the kernel directly. Both readers
+// hold m while reading, so events stay in the kernel's order.
+bool Watcher::Impl::fetch_locked() {
+  if (!shared.empty()) {
+    bool was_full = shared_bytes >= opts.queue_bytes;
+    for (auto& c : shared) local.push_back(std::move(c));
+    shared.clear();
+    shared_bytes = 0;
+    if (was_full) room_cv.notify_one();
+    return true;
+  }
+  return read_kernel(local) > 0;
+}
+
+Watcher::Impl::Wait Watcher::Impl::wait_fetch(std::optional<Clock::time_point> wake) {
+  {
+    std::lock_guard l(m);
+    if (fetch_locked()) return Wait::got;
+    // From here on the reader thread leaves the kernel to us: we are the one polling it, so
+    // the event reaches us without a hand-over between threads (latency).
+    consumer_waiting = true;
+  }
+  for (;;) {
+    timespec ts{};
+    timespec* tsp = nullptr;
+    if (wake) {
+      auto left = *wake - Clock::now();
+      if (left < Clock::duration::zero()) left = Clock::duration::zero();
+      auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(left).count();
+      ts.tv_sec = static_cast<time_t>(ns / 1000000000);
+      ts.tv_nsec = static_cast<long>(ns % 1000000000);
+      tsp = &ts;
+    }
+    pollfd p{ifd.get(), POLLIN, 0};
+    int r = ::ppoll(&p, 1, tsp, nullptr);
+    int err = errno;
+    std::lock_guard l(m);
+    if (r < 0 && err == EINTR) {
+      consumer_waiting = false;
+      return Wait::interrupted;
+    }
+    if (r > 0 && fetch_locked()) {
+      consumer_waiting = false;
+      return Wait::got;
+    }
+    if (r == 0 || (r < 0 && err != EINTR)) {
+      consumer_waiting = false;
+      return Wait::timeout;
+    }
+  }
+}
+
+void Watcher::Impl::reader_main() {
+  pollfd p[2] = {{ifd.get(), POLLIN, 0}, {stop_fd.get(), POLLIN, 0}};
+  auto nap = [] {
+    // Let events accumulate: reads stay large and wake-ups few. The kernel queue holds
+    // max_queued_events (16384 by default), far more than arrive in a millisecond.
+    timespec ts{0, 1000000};
+    ::nanosleep(&ts, nullptr);
+  };
+  for (;;) {
+    int r = ::poll(p, 2, -1);
+    if (r < 0) {
+      if (errno == EINTR) continue;
+      return;
+    }
+    if (p[1].revents) return;
+    {
+      std::unique_lock l(m);
+      if (stopping) return;
+      if (consumer_waiting) {
+        l.unlock();
+        nap();
+        continue;
+      }
+      if (shared_bytes >= opts.queue_bytes) {
+        // Full: stop draining. The kernel queue fills next and reports IN_Q_OVERFLOW, which
+        // is delivered and repaired like any other overflow.
+        room_cv.wait(l, [this] { return stopping || shared_bytes < opts.queue_bytes; });
+        continue;
+      }
+      for (int i = 0; i < 64 && shared_bytes < opts.queue_bytes; ++i) {
+        ssize_t n = read_kernel(shared);
+        if (n <= 0) break;
+        shared_bytes += static_cast<std::size_t>(n);
+      }
+      if (!shared.empty() && shared.back().size == 0) {
+        pool.push_back(std::move(shared.back()));
+        shared.pop_back();
+      }
+    }
+    nap();
+  }
+}
+
+std::optional<RawEvent> Watcher::Impl::next_raw() {
+  while (!local.empty()) {
+    Chunk& c = local.front();
+    if (pos + sizeof(inotify_event) <= c.size) {
+      inotify_event hdr;
+      std::memcpy(&hdr, c.data.get() + pos, sizeof hdr);
+      const char* name = c.data.get() + pos + sizeof hdr;
+      pos += sizeof hdr + hdr.len;
+      return RawEvent{hdr.wd, hdr.mask, hdr.cookie, std::string_view(name, ::strnlen(name, hdr.len))};
+    }
+    if (local.size() == 1) {
+      // Keep the last chunk for the next read; the previous event is no longer referenced.
+      c.size = 0;
+      pos = 0;
+      return std::nullopt;
+    }
+    Chunk done = std::move(c);
+    local.pop_front();
+    pos = 0;
+    recycle(std::move(done));
+  }
+  return std::nullopt;
+}
+
+// ======================================================================================
+// The walk
+// ======================================================================================
+
+int Watcher::Impl::add_watch(const std::string& p, int fd, Mask mask, bool nofollow) {
+  if (p.size() < PATH_MAX) {
+    int wd = ::inotify_add_watch(ifd.get(), p.c_str(), mask | (nofollow ? IN_DONT_FOLLOW : 0));
+    if (wd >= 0 || fd < 0 || !(vanished(errno) || errno == ENAMETOOLONG)) return wd;
+    // Renamed since we opened it: the open descriptor still names the right directory.
+  }
+  if (fd < 0) {
+    errno = ENAMETOOLONG;
+    return -1;
+  }
+  // Deeper than PATH_MAX (or renamed): watch the directory we hold open. /proc/self/fd/N is a
+  // link to it; following it is the point, so no IN_DONT_FOLLOW here.
+  char proc[64];
+  std::snprintf(proc, sizeof proc, "/proc/self/fd/%d", fd);
+  return ::inotify_add_watch(ifd.get(), proc, mask);
+}
+
+bool Watcher::Impl::excluded(const WalkCtx& ctx) const {
+  for (const auto& e : ctx.exclude)
+    if (e == path) return true;
+  return false;
+}
+
+void Watcher::Impl::emit_synth(WatchId watch, Mask mask, std::string_view name) {
+  auto off = static_cast<std::uint32_t>(synth_names.size());
+  synth_names.append(name);
+  synth.push_back(Synth{watch, table.wd(watch), mask, off, static_cast<std::uint16_t>(name.size())});
+}
+
+void Watcher::Impl::read_entries(WalkCtx& ctx, int fd, WatchId id) {
+  for (;;) {
+    long n = ::syscall(SYS_getdents64, fd, dents.data(), dents.size());
+    if (n <= 0) {
+      if (n < 0 && errno == EINTR) continue;
+      return;  // end, or the directory went away while we read it (ENOENT)
+    }
+    for (long off = 0; off < n;) {
+      auto* d = reinterpret_cast<Dirent64*>(dents.data() + off);
+      off += d->d_reclen;
+      const char* name = d->d_name;
+      if (is_dot_or_dotdot(name)) continue;
+      unsigned type = d->d_type;
+      if (type == DT_UNKNOWN) {
+        // Only some file systems leave d_type out; ask them, without following links.
+        struct stat st;
+        if (::fstatat(fd, name, &st, AT_SYMLINK_NOFOLLOW) != 0) continue;
+        type = S_ISDIR(st.st_mode) ? DT_DIR : DT_REG;
+      }
+      std::size_t len = std::strlen(name);
+      if (ctx.kind == WalkKind::arrival)
+        emit_synth(id, type == DT_DIR ? (IN_CREATE | IN_ISDIR) : IN_CREATE, std::string_view(name, len));
+      if (type == DT_DIR) {
+        child_offs.emplace_back(static_cast<std::uint32_t>(child_names.size()), static_cast<std::uint16_t>(len));
+        child_names.append(name, len + 1);
+      }
+    }
+  }
+}
+
+// Open a directory, watch it, read its entries and push it on the stack. False when skipped.
+bool Watcher::Impl::enter(WalkCtx& ctx, std::vector<Frame>& stack, int pfd, const char* open_name, WatchId parent,
+                          std::string_view node_name, WatchId* top) {
+  const bool is_root = parent == kNoWatch;
+  int fd = ::openat(pfd, open_name, O_RDONLY | O_DIRECTORY | O_CLOEXEC | (is_root ? 0 : O_NOFOLLOW));
+  if (fd < 0) {
+    int err = errno;
+    if (is_root || hard_limit(err)) throw WalkAbort{err, path};
+    if (!vanished(err)) {
+      std::string shown = path;
+      shown += '/';
+      warn(Warning::Kind::unreadable_subdir, err, std::move(shown));
+    }
+    return false;
+  }
+  const Mask full = ctx.root->kmask | IN_ONLYDIR;
+  const bool upgrade = opts.hide_own_reads && (full & kSelfBits);
+  int wd = add_watch(path, fd, upgrade ? without_self_bits(full) : full, !is_root);
+  if (wd < 0) {
+    int err = errno;
+    ::close(fd);
+    if (is_root || hard_limit(err)) throw WalkAbort{err, path};
+    if (!vanished(err)) {
+      std::string shown = path;
+      shown += '/';
+      warn(Warning::Kind::unreadable_subdir, err, std::move(shown));
+    }
+    return false;
+  }
+  const bool existed = table.find(wd) != kNoWatch;
+  WatchId id = is_root ? table.add_root(wd, node_name, true) : table.add_child(wd, parent, node_name);
+  if (existed) {
+    if (ctx.kind == WalkKind::rescan && !is_root && !table.is_root(id) &&
+        (table.parent(id) != parent || table.name(id) != node_name))
+      table.move(id, parent, node_name);  // renamed while events were lost
+    if (ctx.kind != WalkKind::rescan) {
+      // Already watched (another operand, or a directory that came back): one walk is enough.
+      ::close(fd);
+      if (upgrade) add_watch(path, -1, full, !is_root);
+      table.mark(id);
+      if (*top == kNoWatch) *top = id;
+      return false;
+    }
+  } else if (ctx.added) {
+    ctx.added->push_back(id);
+  }
+  table.mark(id);
+  if (*top == kNoWatch) *top = id;
+  std::size_t names_size = child_names.size();
+  std::size_t begin = child_offs.size();
+  read_entries(ctx, fd, id);
+  stack.push_back(Frame{fd, id, path.size(), begin, begin, child_offs.size(), names_size, upgrade, !existed, is_root});
+  return true;
+}
+
+void Watcher::Impl::finish(WalkCtx& ctx, const Frame& f) {
+  path.resize(f.path_len);
+  const Mask full = ctx.root->kmask | IN_ONLYDIR;
+  if (f.upgrade && path.size() >= PATH_MAX) {
+    add_watch(path, f.fd, full, false);  // only the descriptor can name it
+    ::close(f.fd);
+  } else {
+    ::close(f.fd);
+    if (f.upgrade) add_watch(path, -1, full, !f.root);
+  }
+  // Post-order, like the reference's watch descriptors: inotifywatch sorts ties by it.
+  if (f.is_new) table.set_order(f.id, ++order_seq);
+  child_offs.resize(f.child_begin);
+  child_names.resize(f.names_size);
+}
+
+WatchId Watcher::Impl::walk(WalkCtx& ctx, int pfd, const char* open_name, WatchId parent, std::string_view node_name) {
+  std::vector<Frame> stack;
+  WatchId top = kNoWatch;
+  try {
+    enter(ctx, stack, pfd, open_name, parent, node_name, &top);
+    while (!stack.empty()) {
+      Frame& f = stack.back();
+      if (f.child_next < f.child_end) {
+        auto [off, len] = child_offs[f.child_next++];
+        const int dir_fd = f.fd;
+        const WatchId dir_id = f.id;
+        path.resize(f.path_len);
+        if (path.empty() || path.back() != '/') path += '/';
+        path.append(child_names.data() + off, len);
+        if (!ctx.exclude.empty() && excluded(ctx)) continue;
+        // child_names may grow while we enter the child: copy the name out first.
+        std::string name(child_names.data() + off, len);
+        enter(ctx, stack, dir_fd, name.c_str(), dir_id, name, &top);
+        continue;
+      }
+      Frame done = f;
+      stack.pop_back();
+      finish(ctx, done);
+    }
+  } catch (...) {
+    for (auto it = stack.rbegin(); it != stack.rend(); ++it) ::close(it->fd);
+    if (!stack.empty()) {
+      child_offs.resize(stack.front().child_begin);
+      child_names.resize(stack.front().names_size);
+    }
+    throw;
+  }
+  return top;
+}
+
+// ======================================================================================
+// Bookkeeping
+// ======================================================================================
+
+void Watcher::Impl::warn(Warning::Kind kind, int err, std::string p) {
+  if (warn_handler) warn_handler(Warning{kind, err, std::move(p)});
+}
+
+const Watcher::Impl::Root* Watcher::Impl::root_for(WatchId id) const {
+  if (roots.empty()) return nullptr;
+  if (uniform_roots) return &roots.front();
+  WatchId top = id;
+  for (WatchId p = table.parent(top); p != kNoWatch; p = table.parent(top)) top = p;
+  auto it = root_index.find(top);
+  return it == root_index.end() ? nullptr : &roots[it->second];
+}
+
+// A directory appeared under a followed tree: watch it first, then scan it, reporting every
+// entry already inside (D1), recursively.
+void Watcher::Impl::arrival(WatchId parent, std::string_view name, const Root& root) {
+  path.clear();
+  table.append_path(parent, path);
+  std::size_t parent_len = path.size();
+  path.append(name);
+  WalkCtx ctx{WalkKind::arrival, &root, root.operand, {}, nullptr};
+  Fd parent_fd;
+  int pfd = AT_FDCWD;
+  const char* open_name = path.c_str();
+  std::string leaf(name);
+  if (path.size() >= PATH_MAX) {
+    // Too long for one open(2): open the parent one piece at a time (O_PATH: no events).
+    std::string parent_path = path.substr(0, parent_len);
+    int cur = AT_FDCWD;
+    Fd holder;
+    std::size_t i = 0;
+    if (!parent_path.empty() && parent_path[0] == '/') {
+      holder = Fd(::open("/", O_PATH | O_DIRECTORY | O_CLOEXEC));
+      cur = holder.get();
+      i = 1;
+    }
+    while (i < parent_path.size()) {
+      std::size_t end = i;
+      std::size_t last = i;
+      while (end < parent_path.size() && end - i < PATH_MAX / 2) {
+        std::size_t slash = parent_path.find('/', end);
+        if (slash == std::string::npos) slash = parent_path.size();
+        last = slash;
+        end = slash + 1;
+      }
+      std::string piece = parent_path.substr(i, last - i);
+      Fd next(::openat(cur, piece.empty() ? "." : piece.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
+      if (!next) return;  // gone already
+      holder = std::move(next);
+      cur = holder.get();
+      i = end;
+    }
+    parent_fd = std::move(holder);
+    pfd = parent_fd.get();
+    open_name = leaf.c_str();
+  }
+  try {
+    walk(ctx, pfd, open_name, parent, leaf);
+  } catch (const WalkAbort& a) {
+    if (vanished(a.error)) return;  // gone before we got to it
+    std::string shown = a.path;
+    shown += '/';
+    warn(Warning::Kind::new_directory, a.error, std::move(shown));
+  }
+}
+
+void Watcher::Impl::drop_subtree(WatchId id) {
+  table.drop_subtree(id, [this](WatchId w, int wd) {
+    if (remove_handler) remove_handler(w);
+    ::inotify_rm_watch(ifd.get(), wd);  // its IN_IGNORED then finds no entry and is dropped
+  });
+}
+
+void Watcher::Impl::expire_moves(bool all_due, Clock::time_point now) {
+  for (std::size_t i = 0; i < moves.size();) {
+    const PendingMove& pm = moves[i];
+    if (all_due ? pm.deadline <= now : raw_seq - pm.seq > kMoveEventWindow) {
+      WatchId id = pm.id;
+      moves.erase(moves.begin() + static_cast<std::ptrdiff_t>(i));
+      // No MOVED_TO in the tree: the directory left it. Forget every watch under it.
+      if (table.contains(id) && table.wd(id) >= 0 && table.find(table.wd(id)) == id) drop_subtree(id);
+    } else {
+      ++i;
+    }
+  }
+}
+
+std::optional<Event> Watcher::Impl::process(const RawEvent& r) {
+  ++raw_seq;
+  if (!moves.empty() && raw_seq - moves.front().seq > kMoveEventWindow) expire_moves(false, Clock::now());
+  if (r.wd < 0 || is_overflow(r.mask)) {
+    // Events were lost. Pending moves can no longer be paired; the rescan puts the table right.
+    moves.clear();
+    rescan_next = true;
+    return Event{kNoWatch, -1, r.mask, r.cookie, {}, false};
+  }
+  WatchId id = table.find(r.wd);
+  if (id == kNoWatch) return std::nullopt;  // a watch we already dropped
+  Event ev{id, r.wd, r.mask, r.cookie, r.name, false};
+  if (is_ignored(r.mask)) {
+    release_next = id;  // after the caller has seen it (and could print its path)
+    return ev;
+  }
+  if (!is_dir(r.mask) || !(r.mask & kTrackBits)) return ev;
+  const Root* root = root_for(id);
+  if (!root || !root->options.track) return ev;
+  if (is_dir_move_from(r.mask)) {
+    WatchId child = table.find_child(id, r.name);
+    if (child != kNoWatch) moves.push_back(PendingMove{r.cookie, child, Clock::now() + opts.move_grace, raw_seq});
+  } else if (is_dir_move_to(r.mask)) {
+    auto it = std::find_if(moves.begin(), moves.end(), [&](const PendingMove& pm) { return pm.cookie == r.cookie; });
+    if (it != moves.end()) {
+      WatchId child = it->id;
+      moves.erase(it);
+      if (table.contains(child) && table.move(child, id, r.name)) return ev;
+    }
+    arrival(id, r.name, *root);  // moved in from outside: watch and scan
+  } else if (is_dir_create(r.mask)) {
+    arrival(id, r.name, *root);
+  }
+  return ev;
+}
+
+void Watcher::Impl::apply_deferred() {
+  if (release_next != kNoWatch) {
+    WatchId id = release_next;
+    release_next = kNoWatch;
+    if (table.contains(id) && table.find(table.wd(id)) == id) {
+      if (remove_handler) remove_handler(id);
+      table.release(id);
+    }
+  }
+  if (rescan_next) {
+    rescan_next = false;
+    rescan();
+  }
+}
+
+// After an overflow: walk every root again so that the table matches the disk. Directories
+// that appeared get watches, renamed ones are relabelled, vanished ones are dropped.
+void Watcher::Impl::rescan() {
+  table.begin_epoch();
+  for (auto& root : roots) {
+    try {
+      if (root.walked) {
+        WalkCtx ctx{WalkKind::rescan, &root, root.operand, {}, nullptr};
+        for (const auto& e : root.options.exclude) {
+          std::string x = e;
+          if (!x.empty() && x.back() == '/') x.pop_back();
+          ctx.exclude.push_back(std::move(x));
+        }
+        path = root.operand;
+        if (path.empty() || path.back() != '/') path += '/';
+        std::string open_name = path;
+        WatchId top = walk(ctx, AT_FDCWD, open_name.c_str(), kNoWatch, root.operand);
+        if (top != kNoWatch && top != root.id) {
+          root_index.erase(root.id);
+          root.id = top;
+          root_index[top] = static_cast<std::size_t>(&root - roots.data());
+        }
+      } else {
+        Mask mask = root.kmask | (root.options.dont_follow ? IN_DONT_FOLLOW : 0);
+        int wd = ::inotify_add_watch(ifd.get(), root.operand.c_str(), mask);
+        if (wd < 0) throw WalkAbort{errno, root.operand};
+        struct stat st;
+        bool dir = ::lstat(root.operand.c_str(), &st) == 0 && S_ISDIR(st.st_mode);
+        WatchId id = table.add_root(wd, root.operand, dir);
+        table.mark(id);
+        if (id != root.id) {
+          root_index.erase(root.id);
+          root.id = id;
+          root_index[id] = static_cast<std::size_t>(&root - roots.data());
+        }
+      }
+    } catch (const WalkAbort& a) {
+      if (!vanished(a.error)) warn(Warning::Kind::rescan_failed, a.error, root.operand);
+    }
+  }
+  std::vector<WatchId> stale;
+  table.for_each([&](WatchId id) {
+    if (!table.marked(id)) stale.push_back(id);
+  });
+  for (WatchId id : stale) {
+    if (!table.contains(id) || table.find(table.wd(id)) != id) continue;
+    if (remove_handler) remove_handler(id);
+    ::inotify_rm_watch(ifd.get(), table.wd(id));
+    table.release(id);
+  }
+}
+
+// ======================================================================================
+// Watcher
+// ======================================================================================
+
+Watcher::Watcher(WatcherOptions options) : impl_(std::make_unique<Impl>(options)) {}
+Watcher::~Watcher() = default;
+
+WatchId Watcher::add(std::string_view path_sv, const AddOptions& options) {
+  Impl& I = *impl_;
+  std::string operand(path_sv);
+  Impl::Root root{kNoWatch, operand, options, options.mask | (options.track ? kTrackBits : 0), false};
+  std::vector<WatchId> added;
+  WatchId id = kNoWatch;
+  bool file_fallback = !(options.recursive || options.track);
+  if (!file_fallback) {
+    Impl::WalkCtx ctx{Impl::WalkKind::setup, &root, operand, {}, &added};
+    for (const auto& e : options.exclude) {
+      std::string x = e;
+      if (!x.empty() && x.back() == '/') x.pop_back();
+      ctx.exclude.push_back(std::move(x));
+    }
+    I.path = operand;
+    if (I.path.empty() || I.path.back() != '/') I.path += '/';
+    std::string open_name = I.path;
+    try {
+      id = I.walk(ctx, AT_FDCWD, operand.c_str(), kNoWatch, operand);
+      root.walked = true;
+    } catch (const WalkAbort& a) {
+      // Nothing half-done: forget (and unwatch) what this call added before failing.
+      for (auto it = added.rbegin(); it != added.rend(); ++it) {
+        if (!I.table.contains(*it)) continue;
+        ::inotify_rm_watch(I.ifd.get(), I.table.wd(*it));
+        I.table.release(*it);
+      }
+      if (a.error == ENOTDIR && added.empty()) {
+        file_fallback = true;  // a file given to -r is watched as a file
+      } else {
+        std::string where = a.path;
+        if (where == I.path && where != operand) where = operand;
+        throw WatchError(a.error, operand, where);
+      }
+    }
+  }
+  if (file_fallback) {
+    Mask mask = root.kmask | (options.dont_follow ? IN_DONT_FOLLOW : 0);
+    int wd = ::inotify_add_watch(I.ifd.get(), operand.c_str(), mask);
+    if (wd < 0) throw WatchError(errno, operand, operand);
+    struct stat st;
+    bool dir = ::lstat(operand.c_str(), &st) == 0 && S_ISDIR(st.st_mode);
+    bool existed = I.table.find(wd) != kNoWatch;
+    id = I.table.add_root(wd, operand, dir);
+    if (!existed) I.table.set_order(id, ++I.order_seq);
+  }
+  if (id != kNoWatch && !I.root_index.count(id) && I.table.is_root(id)) {
+    root.id = id;
+    if (!I.roots.empty()) {
+      const auto& first = I.roots.front();
+      if (first.kmask != root.kmask || first.options.track != root.options.track ||
+          first.options.dont_follow != root.options.dont_follow)
+        I.uniform_roots = false;
+    }
+    I.root_index[id] = I.roots.size();
+    I.roots.push_back(std::move(root));
+  }
+  return id;
+}
+
+std::optional<Event> Watcher::next(std::optional<Clock::time_point> deadline) {
+  Impl& I = *impl_;
+  interrupted_ = false;
+  I.apply_deferred();
+  for (;;) {
+    if (I.synth_pos < I.synth.size()) {
+      const auto& s = I.synth[I.synth_pos++];
+      return Event{s.watch, s.wd, s.mask, 0, std::string_view(I.synth_names.data() + s.name_off, s.name_len), true};
+    }
+    if (!I.synth.empty()) {
+      I.synth.clear();
+      I.synth_names.clear();
+      I.synth_pos = 0;
+    }
+    if (auto raw = I.next_raw()) {
+      if (auto ev = I.process(*raw)) {
+        if (ev->watch == kNoWatch) ++overflows_;
+        return ev;
+      }
+      continue;
+    }
+    {
+      std::lock_guard l(I.m);
+      if (I.fetch_locked()) continue;
+    }
+    // Nothing more has arrived: pending directory moves whose grace period passed are moves
+    // out of the tree.
+    auto wake = deadline;
+    if (!I.moves.empty()) {
+      auto now = Clock::now();
+      I.expire_moves(true, now);
+      for (const auto& pm : I.moves)
+        if (!wake || pm.deadline < *wake) wake = pm.deadline;
+    }
+    switch (I.wait_fetch(wake)) {
+      case Impl::Wait::got:
+        continue;
+      case Impl::Wait::interrupted:
+        interrupted_ = true;
+        return std::nullopt;
+      case Impl::Wait::timeout:
+        if (deadline && Clock::now() >= *deadline) return std::nullopt;
+        continue;
+    }
+  }
+}
+
+bool Watcher::has_pending() {
+  Impl& I = *impl_;
+  if (I.synth_pos < I.synth.size()) return true;
+  if (!I.local.empty()) {
+    // Anything left unparsed in the buffered chunks?
+    if (I.local.size() > 1 || I.pos + sizeof(inotify_event) <= I.local.front().size) return true;
+  }
+  std::lock_guard l(I.m);
+  return I.fetch_locked();
+}
+
+void Watcher::append_path(WatchId id, std::string& out) const { impl_->table.append_path(id, out); }
+std::string Watcher::path(WatchId id) const { return impl_->table.path(id); }
+const WatchTable& Watcher::table() const noexcept { return impl_->table; }
+std::size_t Watcher::watch_count() const noexcept { return impl_->table.size(); }
+void Watcher::on_warning(std::function<void(const Warning&)> handler) { impl_->warn_handler = std::move(handler); }
+void Watcher::on_remove(std::function<void(WatchId)> handler) { impl_->remove_handler = std::move(handler); }
+int Watcher::inotify_fd() const noexcept { return impl_->ifd.get(); }
+
+}  // namespace libwatch
