@@ -1,0 +1,297 @@
+// The heavy Watcher cases: mkdir -p races, forced overflow and its repair, a burst that a slow
+// consumer must not lose. All file-system work is done with syscalls from C++, not the shell.
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <sys/wait.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <fstream>
+#include <map>
+#include <set>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "helpers.hpp"
+
+namespace lwtest {
+namespace {
+
+using namespace libwatch;
+using testsupport::mkdir_p;
+
+std::size_t max_queued_events() {
+  std::ifstream in("/proc/sys/fs/inotify/max_queued_events");
+  std::size_t n = 0;
+  in >> n;
+  return n;
+}
+
+// What one `mkdir -p a<i>/b/c && touch a<i>/b/c/f` must produce: four CREATE reports.
+struct Expected {
+  std::string path, name;
+  bool dir;
+};
+
+std::vector<Expected> mkdir_p_expectations(const std::string& root, int n) {
+  std::vector<Expected> v;
+  for (int i = 0; i < n; ++i) {
+    std::string a = "a" + std::to_string(i);
+    v.push_back({root + "/", a, true});
+    v.push_back({root + "/" + a + "/", "b", true});
+    v.push_back({root + "/" + a + "/b/", "c", true});
+    v.push_back({root + "/" + a + "/b/c/", "f", false});
+  }
+  return v;
+}
+
+// mkdir(2) and open(2) as fast as they go.
+void mkdir_p_burst(const std::string& root, int n) {
+  for (int i = 0; i < n; ++i) {
+    std::string a = root + "/a" + std::to_string(i);
+    if (::mkdir(a.c_str(), 0755) != 0 || ::mkdir((a + "/b").c_str(), 0755) != 0 ||
+        ::mkdir((a + "/b/c").c_str(), 0755) != 0)
+      std::perror("mkdir");
+    int fd = ::open((a + "/b/c/f").c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+    if (fd < 0) std::perror("open");
+    ::close(fd);
+  }
+}
+
+// Every expected entry reported as CREATE (kernel or synthetic) with the right path and kind,
+// each directory reported before anything inside it; then the table matches the disk.
+void check_mkdir_p(Watcher& w, const std::string& root, int n) {
+  const auto want = mkdir_p_expectations(root, n);
+  std::map<std::string, long> first;  // full path -> index of its first CREATE report
+  std::vector<Rec> ev;
+  std::size_t found = 0;
+  std::set<std::string> wanted;
+  for (const auto& x : want) wanted.insert(x.path + x.name);
+  auto deadline = Clock::now() + 60s;
+  while (found < want.size()) {
+    auto e = w.next(deadline);
+    if (!e) break;
+    ev.push_back(record(w, *e));
+    const Rec& r = ev.back();
+    ASSERT_TRUE(is_create(r.mask)) << "unexpected event " << describe(r);
+    if (!first.count(r.full())) {
+      first[r.full()] = static_cast<long>(ev.size() - 1);
+      if (wanted.count(r.full())) ++found;
+    }
+  }
+  std::size_t missing = 0;
+  std::string missing_list;
+  for (const auto& x : want) {
+    auto it = first.find(x.path + x.name);
+    if (it == first.end()) {
+      if (++missing <= 20) missing_list += "  " + x.path + x.name + "\n";
+      continue;
+    }
+    const Rec& r = ev[it->second];
+    EXPECT_EQ(is_dir(r.mask), x.dir) << describe(r);
+    // Parents before children: the report naming the parent directory comes first.
+    if (x.path != root + "/") {
+      std::string parent = x.path.substr(0, x.path.size() - 1);
+      auto p = first.find(parent);
+      ASSERT_NE(p, first.end()) << parent;
+      EXPECT_LT(p->second, it->second) << parent << " reported after " << x.path + x.name;
+    }
+  }
+  EXPECT_EQ(missing, 0u) << "missed " << missing << " of " << want.size() << ", e.g.:\n" << missing_list;
+  for (const auto& [full, idx] : first) EXPECT_TRUE(wanted.count(full)) << "unexpected " << describe(ev[idx]);
+  EXPECT_EQ(w.watch_count(), static_cast<std::size_t>(1 + 3 * n));
+  EXPECT_EQ(table_paths(w), disk_dirs(root));
+  EXPECT_EQ(kernel_watch_count(w.inotify_fd()), static_cast<std::size_t>(1 + 3 * n));
+}
+
+TEST_F(WatcherTest, MkdirPLoopWhileReading) {
+  constexpr int kN = 200;
+  Watcher w;
+  w.add(root, opts(IN_CREATE, kTrack));
+  std::thread producer([&] { mkdir_p_burst(root, kN); });
+  check_mkdir_p(w, root, kN);
+  producer.join();
+}
+
+TEST_F(WatcherTest, MkdirPLoopBeforeReading) {
+  // Everything exists before the first event is read: every level must come from a scan.
+  constexpr int kN = 200;
+  Watcher w(without_reader_thread());
+  w.add(root, opts(IN_CREATE, kTrack));
+  mkdir_p_burst(root, kN);
+  check_mkdir_p(w, root, kN);
+}
+
+TEST_F(WatcherTest, MkdirPLoopFromAChildProcess) {
+  constexpr int kN = 200;
+  Watcher w;
+  w.add(root, opts(IN_CREATE, kTrack));
+  pid_t pid = ::fork();
+  ASSERT_GE(pid, 0);
+  if (pid == 0) {
+    mkdir_p_burst(root, kN);
+    ::_exit(0);
+  }
+  check_mkdir_p(w, root, kN);
+  int st = 0;
+  ::waitpid(pid, &st, 0);
+  EXPECT_TRUE(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+}
+
+// Creates n empty files name<i> in dir with openat(2), as fast as possible.
+void create_many(const std::string& dir, std::size_t n, const char* prefix) {
+  int dfd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  ASSERT_GE(dfd, 0) << dir << ": " << std::strerror(errno);
+  char name[32];
+  for (std::size_t i = 0; i < n; ++i) {
+    std::snprintf(name, sizeof name, "%s%07zu", prefix, i);
+    int fd = ::openat(dfd, name, O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+    ASSERT_GE(fd, 0) << name << ": " << std::strerror(errno);
+    ::close(fd);
+  }
+  ::close(dfd);
+}
+
+// Stop consuming, overflow the kernel queue while directories come and go, then expect one
+// overflow event and a table that matches the disk again.
+void forced_overflow(WatcherTest& t, const std::string& root, WatcherOptions options, std::size_t fill) {
+  mkdir_p(root + "/keep/k2");
+  mkdir_p(root + "/old1/inner");
+  mkdir_p(root + "/old2");
+  mkdir_p(root + "/fill");
+  Watcher w(options);
+  std::vector<std::string> removed;
+  w.on_remove([&](WatchId id) { removed.push_back(w.path(id)); });
+  w.add(root, opts(IN_CREATE, kTrack));
+  ASSERT_EQ(w.watch_count(), 7u);
+
+  ASSERT_NO_FATAL_FAILURE(create_many(root + "/fill", fill, "f"));
+  // The queue is full by now: what follows is lost and must be repaired by the rescan.
+  ASSERT_EQ(::mkdir((root + "/new1").c_str(), 0755), 0);
+  ASSERT_EQ(::mkdir((root + "/new1/sub").c_str(), 0755), 0);
+  ASSERT_EQ(::mkdir((root + "/keep/new2").c_str(), 0755), 0);
+  ASSERT_EQ(::rmdir((root + "/old1/inner").c_str()), 0);
+  ASSERT_EQ(::rmdir((root + "/old1").c_str()), 0);
+  ASSERT_EQ(::rmdir((root + "/old2").c_str()), 0);
+
+  std::vector<Rec> ev;
+  ASSERT_TRUE(collect_until_event(w, ev, [](const Rec& r) { return is_overflow(r.mask); }, 60s))
+      << "no overflow after " << fill << " creates; " << describe(ev, 20);
+  const Rec& o = ev.back();
+  EXPECT_EQ(o.watch, kNoWatch) << describe(o);
+  EXPECT_EQ(o.wd, -1) << describe(o);
+  EXPECT_EQ(o.name, "");
+  EXPECT_GE(w.overflows(), 1u);
+  // Repair without any further event: the table comes to match the disk.
+  auto expected = disk_dirs(root);
+  ASSERT_TRUE(pump_until(w, ev, [&] { return table_paths(w) == expected; }))
+      << "table:\n" << join(table_paths(w)) << "disk:\n" << join(expected);
+  EXPECT_EQ(w.watch_count(), expected.size());
+  EXPECT_EQ(kernel_watch_count(w.inotify_fd()), expected.size());
+  for (const auto& gone : {root + "/old1/", root + "/old1/inner/", root + "/old2/"})
+    EXPECT_EQ(std::count(removed.begin(), removed.end(), gone), 1) << gone;
+
+  // New directories are live; a create in each is reported with its path.
+  create_file(root + "/new1/sub/probe");
+  create_file(root + "/keep/new2/probe2");
+  ASSERT_TRUE(collect_until(w, ev, [](const std::vector<Rec>& v) {
+    return find_first(v, [](const Rec& r) { return r.name == "probe"; }) >= 0 &&
+           find_first(v, [](const Rec& r) { return r.name == "probe2"; }) >= 0;
+  })) << describe(ev, 50);
+  EXPECT_EQ(ev[find_first(ev, [](const Rec& r) { return r.name == "probe"; })].path, root + "/new1/sub/");
+  EXPECT_EQ(ev[find_first(ev, [](const Rec& r) { return r.name == "probe2"; })].path, root + "/keep/new2/");
+  EXPECT_EQ(count_if(ev, [](const Rec& r) { return is_overflow(r.mask); }), 1u) << "one overflow event";
+  EXPECT_EQ(w.overflows(), 1u);
+  // Every event but the overflow belongs to a watch.
+  for (const auto& r : ev)
+    if (!is_overflow(r.mask)) {
+      EXPECT_NE(r.watch, kNoWatch) << describe(r);
+    }
+  (void)t;
+}
+
+TEST_F(WatcherTest, ForcedOverflowWithoutReaderThread) {
+  std::size_t q = max_queued_events();
+  ASSERT_GT(q, 0u);
+  forced_overflow(*this, root, without_reader_thread(), q + 1000);
+}
+
+TEST_F(WatcherTest, ForcedOverflowOfTheInProcessQueue) {
+  // The reader thread drains until our own bound (64 KiB, about 2,000 events) is full; then the
+  // kernel queue fills behind it.
+  std::size_t q = max_queued_events();
+  ASSERT_GT(q, 0u);
+  forced_overflow(*this, root, with_queue_bytes(64 * 1024), q + 12000);
+}
+
+TEST_F(WatcherTest, SlowConsumerBurstLosesNothing) {
+  // 200,000 MODIFY events on 1,000 existing files in 10 existing directories. The writes go round
+  // robin, so no two consecutive events are identical and the kernel merges none of them: every
+  // single one must be delivered.
+  constexpr std::size_t kFiles = 1000;
+  constexpr std::size_t kPerFile = 200;
+  constexpr std::size_t kEvents = kFiles * kPerFile;
+  constexpr std::size_t kDirs = 10;
+  ASSERT_GT(kEvents, 4 * max_queued_events()) << "the burst must be much larger than the kernel queue";
+  std::vector<int> fds;
+  char name[32];
+  for (std::size_t d = 0; d < kDirs; ++d) mkdir_p(disk("d" + std::to_string(d)));
+  for (std::size_t i = 0; i < kFiles; ++i) {
+    std::snprintf(name, sizeof name, "/d%zu/f%04zu", i % kDirs, i);
+    fds.push_back(::open((root + name).c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644));
+    ASSERT_GE(fds.back(), 0) << std::strerror(errno);
+  }
+  Watcher w;  // default options
+  w.add(root, opts(IN_MODIFY, kTrack));
+
+  // The consumer does not call next() for a few seconds while the events happen (in ten bursts
+  // with pauses: the slow consumer is the condition under test, nothing waits on these pauses).
+  auto t0 = Clock::now();
+  for (std::size_t round = 0; round < 10; ++round) {
+    for (std::size_t i = 0; i < kEvents / 10; ++i)
+      ASSERT_EQ(::pwrite(fds[i % kFiles], "x", 1, 0), 1) << std::strerror(errno);
+    std::this_thread::sleep_for(150ms);
+  }
+  auto burst = Clock::now() - t0;
+  for (int fd : fds) ::close(fd);
+
+  std::vector<std::uint32_t> per_file(kFiles);
+  std::size_t n = 0, other = 0;
+  std::string first_other;
+  auto deadline = Clock::now() + 60s;
+  while (n < kEvents) {
+    auto e = w.next(deadline);
+    if (!e) break;
+    std::size_t idx = kFiles;
+    if (e->name.size() == 5 && e->name[0] == 'f') idx = std::strtoul(std::string(e->name.substr(1)).c_str(), nullptr, 10);
+    if (idx < kFiles && e->mask == IN_MODIFY && !e->synthetic && e->watch != kNoWatch &&
+        w.path(e->watch) == watched("d" + std::to_string(idx % kDirs))) {
+      ++per_file[idx];
+      ++n;
+    } else if (!other++) {
+      first_other = describe(record(w, *e));
+    }
+  }
+  RecordProperty("burst_ms", std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(burst).count()));
+  EXPECT_EQ(n, kEvents);
+  EXPECT_EQ(other, 0u) << "first unexpected event: " << first_other;
+  EXPECT_EQ(w.overflows(), 0u);
+  std::size_t wrong = 0;
+  for (std::size_t i = 0; i < kFiles; ++i) wrong += per_file[i] != kPerFile;
+  EXPECT_EQ(wrong, 0u) << "files whose MODIFY count is not " << kPerFile;
+  // Nothing else is queued behind them.
+  create_file(disk("sentinel"));
+  auto e = w.next(Clock::now() + 30s);
+  ASSERT_TRUE(e.has_value());
+  EXPECT_EQ(e->name, "sentinel") << describe(record(w, *e));
+  EXPECT_TRUE(is_create(e->mask)) << describe(record(w, *e));
+}
+
+}  // namespace
+}  // namespace lwtest

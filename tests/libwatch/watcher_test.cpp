@@ -1,0 +1,712 @@
+// Watcher against the real kernel: setup, paths, renames and moves, IN_IGNORED, symlinks,
+// exclusions, unknown wds, self-caused events. Every test synchronises on events (or on a sentinel
+// event proving that nothing else came before it), never on sleeps.
+#include <fcntl.h>
+#include <sys/inotify.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "helpers.hpp"
+
+namespace lwtest {
+namespace {
+
+using namespace libwatch;
+using testsupport::mkdir_p;
+
+void must(int r, const std::string& what) {
+  if (r != 0) FAIL() << what << ": " << std::strerror(errno);
+}
+void do_rename(const std::string& from, const std::string& to) { must(::rename(from.c_str(), to.c_str()), "rename " + from); }
+void do_rmdir(const std::string& p) { must(::rmdir(p.c_str()), "rmdir " + p); }
+void do_mkdir(const std::string& p) { must(::mkdir(p.c_str(), 0755), "mkdir " + p); }
+void do_symlink(const std::string& target, const std::string& link) {
+  must(::symlink(target.c_str(), link.c_str()), "symlink " + link);
+}
+
+auto named(const std::string& name) {
+  return [name](const Rec& r) { return r.name == name; };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Setup
+
+TEST_F(WatcherTest, RecursiveSetupWatchesEveryDirectory) {
+  const std::vector<std::string> dirs = {"a", "a/b", "a/b/c", "a/b/c/.hidden", "a/b2", "d", "e", "e/f", "e/f/g", "sp ace"};
+  for (const auto& d : dirs) mkdir_p(disk(d));
+  create_file(disk("file1"));
+  create_file(disk("a/file2"));
+  create_file(disk("e/f/g/file3"));
+  Watcher w;
+  WatchId id = w.add(root, opts(IN_CREATE, kRecursive));
+  EXPECT_EQ(w.path(id), root + "/");
+  EXPECT_TRUE(w.table().is_root(id));
+  EXPECT_EQ(w.watch_count(), dirs.size() + 1);
+  EXPECT_EQ(w.table().size(), dirs.size() + 1);
+  EXPECT_EQ(kernel_watch_count(w.inotify_fd()), dirs.size() + 1);
+  EXPECT_EQ(table_paths(w), disk_dirs(root)) << "table:\n" << join(table_paths(w));
+
+  // Every watch is live once add() has returned, and its events carry its path.
+  std::multiset<std::string> want;
+  for (const auto& d : dirs) want.insert(watched(d));
+  want.insert(watched(""));
+  for (const auto& p : want) create_file(p + "probe");
+  std::vector<Rec> ev;
+  ASSERT_TRUE(collect_until(w, ev, [&](const std::vector<Rec>& v) { return count_if(v, named("probe")) == want.size(); }))
+      << describe(ev);
+  std::multiset<std::string> got;
+  for (const auto& r : ev) {
+    EXPECT_TRUE(is_create(r.mask)) << describe(r);
+    EXPECT_FALSE(r.synthetic) << describe(r);
+    if (r.name == "probe") got.insert(r.path);
+  }
+  EXPECT_EQ(got, want);
+}
+
+TEST_F(WatcherTest, NonRecursiveWatchesOnlyTheOperand) {
+  mkdirs({"a/b"});
+  Watcher w;
+  WatchId id = w.add(root, opts(IN_CREATE));
+  EXPECT_EQ(w.watch_count(), 1u);
+  EXPECT_EQ(kernel_watch_count(w.inotify_fd()), 1u);
+  create_file(disk("a/x"));
+  create_file(disk("a/b/y"));
+  create_file(disk("sentinel"));
+  std::vector<Rec> ev;
+  ASSERT_TRUE(collect_until_event(w, ev, named("sentinel"))) << describe(ev);
+  ASSERT_EQ(ev.size(), 1u) << describe(ev);
+  EXPECT_EQ(ev[0].watch, id);
+  EXPECT_EQ(ev[0].path, watched(""));
+  EXPECT_EQ(ev[0].mask, Mask{IN_CREATE});
+  EXPECT_EQ(ev[0].wd, w.table().wd(id));
+}
+
+TEST_F(WatcherTest, TrackImpliesRecursive) {
+  mkdirs({"a/b", "c"});
+  Watcher w;
+  w.add(root, opts(IN_CREATE, kTrack));
+  EXPECT_EQ(w.watch_count(), 4u);
+  EXPECT_EQ(table_paths(w), disk_dirs(root));
+}
+
+TEST_F(WatcherTest, FileOperandIsShownAsTyped) {
+  std::string f = disk("file");
+  testsupport::write_file(f, "x");
+  Watcher w;
+  WatchId id = w.add(f, opts(IN_MODIFY | IN_ATTRIB));
+  EXPECT_EQ(w.path(id), f);
+  testsupport::write_file(f, "more");
+  std::vector<Rec> ev;
+  ASSERT_TRUE(collect_until_event(w, ev, [](const Rec& r) { return is_create(r.mask) || (r.mask & IN_MODIFY); }))
+      << describe(ev);
+  EXPECT_EQ(ev.back().path, f);
+  EXPECT_EQ(ev.back().name, "");
+  EXPECT_EQ(ev.back().watch, id);
+}
+
+TEST_F(WatcherTest, OperandSpellingIsKept) {
+  mkdirs({"a/b"});
+  for (std::string operand : {root + "//", root + "/.", root + "/", root + "/a/.."}) {
+    SCOPED_TRACE(operand);
+    Watcher w;
+    WatchId id = w.add(operand, opts(IN_CREATE, kRecursive));
+    std::string shown = operand.back() == '/' ? operand : operand + "/";
+    EXPECT_EQ(w.path(id), shown);
+    EXPECT_EQ(table_paths(w), (std::multiset<std::string>{shown, shown + "a/", shown + "a/b/"}));
+    create_file(disk("a/b/f"));
+    std::vector<Rec> ev;
+    ASSERT_TRUE(collect_until_event(w, ev, named("f"))) << describe(ev);
+    EXPECT_EQ(ev.back().path, shown + "a/b/");
+    ::unlink(disk("a/b/f").c_str());
+  }
+}
+
+TEST_F(WatcherTest, SecondSpellingOfOneDirectorySharesTheWatch) {
+  Watcher w;
+  WatchId first = w.add(root, opts(IN_CREATE));
+  WatchId second = w.add(root + "/.", opts(IN_CREATE));
+  EXPECT_EQ(first, second);
+  EXPECT_EQ(w.watch_count(), 1u);
+  EXPECT_EQ(w.path(first), root + "/");  // the first registered spelling wins
+  create_file(disk("f"));
+  std::vector<Rec> ev;
+  ASSERT_TRUE(collect_until_event(w, ev, named("f"))) << describe(ev);
+  EXPECT_EQ(ev.size(), 1u) << describe(ev);
+  EXPECT_EQ(ev.back().path, root + "/");
+}
+
+TEST_F(WatcherTest, MissingOperandThrowsWatchError) {
+  Watcher w;
+  std::string missing = disk("missing");
+  try {
+    w.add(missing, opts(IN_ALL_EVENTS, kRecursive));
+    FAIL() << "no exception";
+  } catch (const WatchError& e) {
+    EXPECT_EQ(e.code().value(), ENOENT);
+    EXPECT_EQ(e.operand(), missing);
+    EXPECT_NE(std::string(e.what()).find(missing), std::string::npos) << e.what();
+  }
+  EXPECT_EQ(w.watch_count(), 0u);
+}
+
+TEST_F(WatcherTest, NextReturnsNulloptAtTheDeadline) {
+  Watcher w;
+  w.add(root, opts(IN_CREATE));
+  auto t0 = Clock::now();
+  auto e = w.next(t0 + 200ms);
+  auto took = Clock::now() - t0;
+  EXPECT_FALSE(e.has_value()) << describe(record(w, *e));
+  EXPECT_FALSE(w.interrupted());
+  EXPECT_GE(took, 190ms);
+  EXPECT_LT(took, 10s);
+  EXPECT_FALSE(w.next(Clock::now() - 1s).has_value());
+  EXPECT_FALSE(w.has_pending());
+  // And an event is then returned without waiting for the deadline.
+  create_file(disk("f"));
+  t0 = Clock::now();
+  auto f = w.next(Clock::now() + 30s);
+  ASSERT_TRUE(f.has_value());
+  EXPECT_EQ(f->name, "f");
+  EXPECT_LT(Clock::now() - t0, 10s);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Renames inside the tree
+
+TEST_F(WatcherTest, FileRenamePairsByCookie) {
+  create_file(disk("f"));
+  Watcher w;
+  WatchId id = w.add(root, opts(IN_MOVE, kTrack));
+  do_rename(disk("f"), disk("g"));
+  std::vector<Rec> ev;
+  ASSERT_TRUE(collect_until_event(w, ev, [](const Rec& r) { return is_move_to(r.mask); })) << describe(ev);
+  ASSERT_EQ(ev.size(), 2u) << describe(ev);
+  EXPECT_EQ(ev[0].mask, Mask{IN_MOVED_FROM});
+  EXPECT_EQ(ev[0].name, "f");
+  EXPECT_EQ(ev[1].mask, Mask{IN_MOVED_TO});
+  EXPECT_EQ(ev[1].name, "g");
+  EXPECT_NE(ev[0].cookie, 0u);
+  EXPECT_EQ(ev[0].cookie, ev[1].cookie);
+  EXPECT_EQ(ev[0].watch, id);
+  EXPECT_EQ(ev[1].watch, id);
+}
+
+std::string chain(int depth) {
+  std::string s;
+  for (int i = 1; i <= depth; ++i) s += (i > 1 ? "/l" : "l") + std::to_string(i);
+  return s;
+}
+
+TEST_F(WatcherTest, RenameDeepSubtreeThenCreateInDeepest) {
+  const std::string deep = chain(9);  // l1/l2/.../l9
+  mkdir_p(disk("x/" + deep));
+  Watcher w;
+  WatchId rid = w.add(root, opts(IN_CREATE, kTrack));
+  ASSERT_EQ(w.watch_count(), 11u);
+  // No reading in between: the create in the deepest directory is queued right behind the move.
+  do_rename(disk("x"), disk("y"));
+  create_file(disk("y/" + deep + "/new"));
+  std::vector<Rec> ev;
+  ASSERT_TRUE(collect_until_event(w, ev, named("new"))) << describe(ev);
+  EXPECT_EQ(ev.back().path, watched("y/" + deep)) << describe(ev);
+  EXPECT_TRUE(is_create(ev.back().mask));
+  long from = find_first(ev, [](const Rec& r) { return is_dir_move_from(r.mask) && r.name == "x"; });
+  long to = find_first(ev, [](const Rec& r) { return is_dir_move_to(r.mask) && r.name == "y"; });
+  ASSERT_GE(from, 0) << describe(ev);
+  ASSERT_GE(to, 0) << describe(ev);
+  EXPECT_LT(from, to);
+  EXPECT_EQ(ev[from].watch, rid);
+  EXPECT_EQ(ev[to].watch, rid);
+  EXPECT_NE(ev[from].cookie, 0u);
+  EXPECT_EQ(ev[from].cookie, ev[to].cookie);
+  // The whole table follows, and a create at mid depth is reported with the new path too.
+  EXPECT_EQ(table_paths(w), disk_dirs(root)) << join(table_paths(w));
+  EXPECT_EQ(w.watch_count(), 11u);
+  create_file(disk("y/l1/l2/mid"));
+  ASSERT_TRUE(collect_until_event(w, ev, named("mid"))) << describe(ev);
+  EXPECT_EQ(ev.back().path, watched("y/l1/l2"));
+  for (const auto& r : ev) EXPECT_EQ(r.path.find("/x/"), std::string::npos) << describe(r);
+}
+
+TEST_F(WatcherTest, RenameDeepSubtreeToAnotherParent) {
+  const std::string deep = chain(5);
+  mkdir_p(disk("x/" + deep));
+  mkdirs({"p/q"});
+  Watcher w;
+  w.add(root, opts(IN_CREATE, kTrack));
+  do_rename(disk("x"), disk("p/q/x2"));
+  create_file(disk("p/q/x2/" + deep + "/new"));
+  std::vector<Rec> ev;
+  ASSERT_TRUE(collect_until_event(w, ev, named("new"))) << describe(ev);
+  EXPECT_EQ(ev.back().path, watched("p/q/x2/" + deep));
+  long to = find_first(ev, [](const Rec& r) { return is_dir_move_to(r.mask) && r.name == "x2"; });
+  ASSERT_GE(to, 0) << describe(ev);
+  EXPECT_EQ(ev[to].path, watched("p/q"));
+  EXPECT_EQ(table_paths(w), disk_dirs(root)) << join(table_paths(w));
+  EXPECT_EQ(kernel_watch_count(w.inotify_fd()), w.watch_count());
+}
+
+TEST_F(WatcherTest, RenameTwiceBeforeReading) {
+  mkdir_p(disk("x/l1/l2"));
+  Watcher w;
+  w.add(root, opts(IN_CREATE, kTrack));
+  do_rename(disk("x"), disk("y"));
+  do_rename(disk("y"), disk("z"));
+  do_rename(disk("z/l1"), disk("z/m1"));
+  create_file(disk("z/m1/l2/f"));
+  std::vector<Rec> ev;
+  ASSERT_TRUE(collect_until_event(w, ev, named("f"))) << describe(ev);
+  EXPECT_EQ(ev.back().path, watched("z/m1/l2"));
+  EXPECT_EQ(table_paths(w), disk_dirs(root)) << join(table_paths(w));
+}
+
+TEST_F(WatcherTest, RenameOverAnEmptyDirectory) {
+  // rename(2) replaces an empty target directory: its watch goes (IN_IGNORED), the source's
+  // subtree takes its name.
+  mkdirs({"x/s", "y"});
+  Watcher w;
+  w.add(root, opts(IN_CREATE, kTrack));
+  do_rename(disk("x"), disk("y"));
+  create_file(disk("y/s/f"));
+  std::vector<Rec> ev;
+  ASSERT_TRUE(collect_until_event(w, ev, named("f"))) << describe(ev);
+  EXPECT_EQ(ev.back().path, watched("y/s"));
+  ASSERT_TRUE(pump_until(w, ev, [&] { return w.watch_count() == 3; })) << w.watch_count() << "\n" << join(table_paths(w));
+  EXPECT_EQ(table_paths(w), disk_dirs(root)) << join(table_paths(w));
+  EXPECT_EQ(kernel_watch_count(w.inotify_fd()), 3u);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Moves across the tree's boundary
+
+TEST_F(WatcherTest, MoveOutOfTreeStopsEvents) {
+  mkdirs({"x/s1/s2", "keep"});
+  mkdir_p(tmp / "out");
+  Watcher w;
+  std::vector<std::string> removed;
+  w.on_remove([&](WatchId id) { removed.push_back(w.path(id)); });
+  WatchId rid = w.add(root, opts(IN_CREATE, kTrack));
+  WatchId keep = w.table().find_child(rid, "keep");
+  ASSERT_NE(keep, kNoWatch);
+  ASSERT_EQ(w.watch_count(), 5u);
+
+  do_rename(disk("x"), tmp / "out/x");
+  std::vector<Rec> ev;
+  // The move is taken as leaving once the grace period for a MOVED_TO has run out.
+  ASSERT_TRUE(pump_until(w, ev, [&] { return w.watch_count() == 2; }))
+      << "watch_count " << w.watch_count() << "\n" << join(table_paths(w)) << describe(ev);
+  EXPECT_GE(find_first(ev, [](const Rec& r) { return is_dir_move_from(r.mask) && r.name == "x"; }), 0) << describe(ev);
+  EXPECT_EQ(std::multiset<std::string>(removed.begin(), removed.end()),
+            (std::multiset<std::string>{watched("x"), watched("x/s1"), watched("x/s1/s2")}));
+  EXPECT_EQ(table_paths(w), disk_dirs(root));
+  EXPECT_EQ(kernel_watch_count(w.inotify_fd()), 2u);
+
+  // Nothing more comes from the subtree that left.
+  std::size_t mark = ev.size();
+  create_file(tmp / "out/x/f1");
+  create_file(tmp / "out/x/s1/s2/f2");
+  do_mkdir(tmp / "out/x/s1/newdir");
+  create_file(disk("sentinel"));
+  ASSERT_TRUE(collect_until_event(w, ev, named("sentinel"))) << describe(ev);
+  for (std::size_t i = mark; i < ev.size(); ++i) {
+    EXPECT_TRUE(ev[i].watch == rid || ev[i].watch == keep) << describe(ev[i]);
+    EXPECT_TRUE(ev[i].name != "f1" && ev[i].name != "f2" && ev[i].name != "newdir") << describe(ev[i]);
+  }
+  EXPECT_EQ(w.watch_count(), 2u);
+}
+
+TEST_F(WatcherTest, MoveInIsWatchedAndScanned) {
+  const std::string out = tmp / "out";
+  mkdir_p(out + "/m/s1/s2");
+  create_file(out + "/m/f1");
+  create_file(out + "/m/s1/f2");
+  create_file(out + "/m/s1/s2/f3");
+  Watcher w;
+  WatchId rid = w.add(root, opts(IN_CREATE, kTrack));
+  ASSERT_EQ(w.watch_count(), 1u);
+  do_rename(out + "/m", disk("m"));
+
+  struct Want {
+    std::string path, name;
+    bool dir;
+  };
+  const std::vector<Want> want = {
+      {watched("m"), "f1", false},     {watched("m"), "s1", true},        {watched("m/s1"), "f2", false},
+      {watched("m/s1"), "s2", true},   {watched("m/s1/s2"), "f3", false},
+  };
+  auto seen = [&](const std::vector<Rec>& v, const Want& x) {
+    return find_first(v, [&](const Rec& r) { return r.path == x.path && r.name == x.name; }) >= 0;
+  };
+  std::vector<Rec> ev;
+  ASSERT_TRUE(collect_until(w, ev, [&](const std::vector<Rec>& v) {
+    for (const auto& x : want)
+      if (!seen(v, x)) return false;
+    return true;
+  })) << describe(ev);
+
+  long moved = find_first(ev, [](const Rec& r) { return is_dir_move_to(r.mask) && r.name == "m"; });
+  ASSERT_GE(moved, 0) << describe(ev);
+  EXPECT_EQ(ev[moved].watch, rid);
+  EXPECT_FALSE(ev[moved].synthetic);
+  for (const auto& x : want) {
+    long i = find_first(ev, [&](const Rec& r) { return r.path == x.path && r.name == x.name; });
+    SCOPED_TRACE(x.path + x.name);
+    EXPECT_TRUE(ev[i].synthetic) << describe(ev[i]);  // it was there before the watch
+    EXPECT_EQ(ev[i].cookie, 0u);
+    EXPECT_EQ(ev[i].mask, x.dir ? Mask{IN_CREATE | IN_ISDIR} : Mask{IN_CREATE});
+    // Parents before children: the event naming the directory comes before any event in it.
+    EXPECT_GT(i, moved);
+    if (x.dir) {
+      long inside = find_first(ev, [&](const Rec& r) { return r.path.rfind(x.path + x.name + "/", 0) == 0; });
+      EXPECT_LT(i, inside) << describe(ev);
+    }
+  }
+  EXPECT_EQ(w.watch_count(), 4u);
+  EXPECT_EQ(table_paths(w), disk_dirs(root)) << join(table_paths(w));
+  EXPECT_EQ(kernel_watch_count(w.inotify_fd()), 4u);
+
+  // Later events inside are reported by the kernel with the right path.
+  create_file(disk("m/s1/s2/later"));
+  ASSERT_TRUE(collect_until_event(w, ev, named("later"))) << describe(ev);
+  EXPECT_EQ(ev.back().path, watched("m/s1/s2"));
+  EXPECT_FALSE(ev.back().synthetic);
+}
+
+TEST_F(WatcherTest, MoveOutAndBackInIsWatchedAgain) {
+  mkdirs({"x/s1"});
+  const std::string out = tmp / "out";
+  mkdir_p(out);
+  Watcher w;
+  w.add(root, opts(IN_CREATE, kTrack));
+  do_rename(disk("x"), out + "/x");
+  std::vector<Rec> ev;
+  ASSERT_TRUE(pump_until(w, ev, [&] { return w.watch_count() == 1; })) << describe(ev);
+  create_file(out + "/x/s1/while_out");
+  do_rename(out + "/x", disk("back"));
+  std::vector<Rec> ev2;
+  ASSERT_TRUE(collect_until_event(w, ev2, named("while_out"))) << describe(ev2);
+  EXPECT_EQ(ev2.back().path, watched("back/s1"));
+  EXPECT_TRUE(ev2.back().synthetic);
+  create_file(disk("back/s1/after"));
+  ASSERT_TRUE(collect_until_event(w, ev2, named("after"))) << describe(ev2);
+  EXPECT_EQ(ev2.back().path, watched("back/s1"));
+  EXPECT_EQ(w.watch_count(), 3u);
+  EXPECT_EQ(table_paths(w), disk_dirs(root));
+  EXPECT_EQ(kernel_watch_count(w.inotify_fd()), 3u);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Delete, re-create, rename (the reference keeps the old name here)
+
+TEST_F(WatcherTest, DeleteRecreateRenameStepByStep) {
+  mkdirs({"x"});
+  Watcher w;
+  w.add(root, opts(IN_CREATE | IN_DELETE, kTrack));
+  std::vector<Rec> ev;
+  do_rmdir(disk("x"));
+  ASSERT_TRUE(collect_until_event(w, ev, [](const Rec& r) { return is_delete(r.mask) && r.name == "x"; })) << describe(ev);
+  ASSERT_TRUE(pump_until(w, ev, [&] { return w.watch_count() == 1; })) << describe(ev);
+  do_mkdir(disk("x"));
+  ASSERT_TRUE(collect_until_event(w, ev, [](const Rec& r) { return is_dir_create(r.mask) && r.name == "x"; }))
+      << describe(ev);
+  ASSERT_TRUE(pump_until(w, ev, [&] { return w.watch_count() == 2; })) << describe(ev);
+  do_rename(disk("x"), disk("y"));
+  ASSERT_TRUE(collect_until_event(w, ev, [](const Rec& r) { return is_dir_move_to(r.mask) && r.name == "y"; }))
+      << describe(ev);
+  create_file(disk("y/f"));
+  ASSERT_TRUE(collect_until_event(w, ev, named("f"))) << describe(ev);
+  EXPECT_EQ(ev.back().path, watched("y"));
+  EXPECT_EQ(table_paths(w), disk_dirs(root)) << join(table_paths(w));
+  EXPECT_EQ(kernel_watch_count(w.inotify_fd()), 2u);
+}
+
+TEST_F(WatcherTest, DeleteRecreateRenameBeforeReading) {
+  mkdirs({"x"});
+  Watcher w;
+  w.add(root, opts(IN_CREATE | IN_DELETE, kTrack));
+  do_rmdir(disk("x"));
+  do_mkdir(disk("x"));
+  do_rename(disk("x"), disk("y"));
+  create_file(disk("y/f"));
+  std::vector<Rec> ev;
+  ASSERT_TRUE(collect_until_event(w, ev, named("f"))) << describe(ev);
+  EXPECT_EQ(ev.back().path, watched("y")) << describe(ev);
+  create_file(disk("sentinel"));
+  ASSERT_TRUE(collect_until_event(w, ev, named("sentinel"))) << describe(ev);
+  for (const auto& r : ev)
+    if (r.name == "f") {
+      EXPECT_EQ(r.path, watched("y")) << describe(r);
+    }
+  ASSERT_TRUE(pump_until(w, ev, [&] { return w.watch_count() == 2; })) << join(table_paths(w));
+  EXPECT_EQ(table_paths(w), disk_dirs(root)) << join(table_paths(w));
+  create_file(disk("y/g"));
+  ASSERT_TRUE(collect_until_event(w, ev, named("g"))) << describe(ev);
+  EXPECT_EQ(ev.back().path, watched("y"));
+}
+
+// ---------------------------------------------------------------------------------------------
+// IN_IGNORED
+
+TEST_F(WatcherTest, IgnoredRemovesTheEntry) {
+  mkdirs({"a/b", "c"});
+  Watcher w;
+  std::vector<std::string> removed;
+  w.on_remove([&](WatchId id) { removed.push_back(w.path(id)); });
+  WatchId rid = w.add(root, opts(IN_CREATE | IN_DELETE, kTrack));
+  WatchId a = w.table().find_child(rid, "a");
+  ASSERT_NE(a, kNoWatch);
+  WatchId b = w.table().find_child(a, "b");
+  ASSERT_NE(b, kNoWatch);
+  int wd_a = w.table().wd(a), wd_b = w.table().wd(b);
+  ASSERT_EQ(w.watch_count(), 4u);
+  do_rmdir(disk("a/b"));
+  do_rmdir(disk("a"));
+  std::vector<Rec> ev;
+  ASSERT_TRUE(pump_until(w, ev, [&] { return w.watch_count() == 2; })) << describe(ev);
+  EXPECT_EQ(std::multiset<std::string>(removed.begin(), removed.end()),
+            (std::multiset<std::string>{watched("a"), watched("a/b")}));
+  EXPECT_EQ(w.table().find(wd_a), kNoWatch);
+  EXPECT_EQ(w.table().find(wd_b), kNoWatch);
+  EXPECT_EQ(w.table().find_child(rid, "a"), kNoWatch);
+  EXPECT_EQ(w.table().size(), 2u);
+  EXPECT_EQ(kernel_watch_count(w.inotify_fd()), 2u);
+  EXPECT_EQ(table_paths(w), disk_dirs(root));
+}
+
+TEST_F(WatcherTest, CreateDeleteChurnDoesNotGrowTheTable) {
+  Watcher w;
+  w.add(root, opts(IN_CREATE | IN_DELETE, kTrack));
+  std::vector<Rec> ev;
+  auto cycle = [&] {
+    ev.clear();
+    do_mkdir(disk("c"));
+    ASSERT_TRUE(collect_until_event(w, ev, [](const Rec& r) { return is_dir_create(r.mask); })) << describe(ev);
+    ASSERT_TRUE(pump_until(w, ev, [&] { return w.watch_count() == 2; })) << describe(ev);
+    do_rmdir(disk("c"));
+    ASSERT_TRUE(collect_until_event(w, ev, [](const Rec& r) { return is_delete(r.mask); })) << describe(ev);
+    ASSERT_TRUE(pump_until(w, ev, [&] { return w.watch_count() == 1; })) << describe(ev);
+  };
+  for (int i = 0; i < 20; ++i) ASSERT_NO_FATAL_FAILURE(cycle());
+  std::size_t warm = w.table().memory_bytes();
+  for (int i = 0; i < 500; ++i) ASSERT_NO_FATAL_FAILURE(cycle());
+  EXPECT_EQ(w.table().size(), 1u);
+  EXPECT_EQ(kernel_watch_count(w.inotify_fd()), 1u);
+  EXPECT_LE(w.table().memory_bytes(), warm + 4096) << "after 20 cycles " << warm << " bytes";
+}
+
+// ---------------------------------------------------------------------------------------------
+// Symbolic links
+
+TEST_F(WatcherTest, SymlinksInsideTheTreeAreNotFollowed) {
+  const std::string out = tmp / "out";
+  mkdir_p(out + "/s");
+  mkdirs({"a"});
+  do_symlink(out, disk("link"));
+  do_symlink(out + "/s", disk("a/link2"));
+  Watcher w;
+  WatchId rid = w.add(root, opts(IN_CREATE, kTrack));
+  EXPECT_EQ(w.watch_count(), 2u);
+  EXPECT_EQ(table_paths(w), (std::multiset<std::string>{watched(""), watched("a")}));
+  create_file(out + "/x");
+  create_file(out + "/s/y");
+  create_file(disk("sentinel"));
+  std::vector<Rec> ev;
+  ASSERT_TRUE(collect_until_event(w, ev, named("sentinel"))) << describe(ev);
+  EXPECT_EQ(ev.size(), 1u) << describe(ev);
+
+  // Links that appear later, directly and inside a new directory (found by its scan).
+  do_symlink(out, disk("later"));
+  do_mkdir(disk("n"));
+  do_symlink(out, disk("n/inner"));
+  ev.clear();
+  ASSERT_TRUE(collect_until(w, ev, [](const std::vector<Rec>& v) {
+    return find_first(v, named("later")) >= 0 && find_first(v, named("inner")) >= 0;
+  })) << describe(ev);
+  for (const auto& r : ev)
+    if (r.name == "later" || r.name == "inner") {
+      EXPECT_EQ(r.mask, Mask{IN_CREATE}) << describe(r);
+    }
+  EXPECT_EQ(ev[find_first(ev, named("inner"))].path, watched("n"));
+  create_file(out + "/z");
+  create_file(disk("sentinel2"));
+  std::size_t mark = ev.size();
+  ASSERT_TRUE(collect_until_event(w, ev, named("sentinel2"))) << describe(ev);
+  for (std::size_t i = mark; i < ev.size(); ++i) EXPECT_NE(ev[i].name, "z") << describe(ev[i]);
+  EXPECT_EQ(w.watch_count(), 3u);
+  EXPECT_EQ(table_paths(w), (std::multiset<std::string>{watched(""), watched("a"), watched("n")}));
+  EXPECT_EQ(kernel_watch_count(w.inotify_fd()), 3u);
+  (void)rid;
+}
+
+TEST_F(WatcherTest, SymlinkOperandIsFollowedByDefault) {
+  const std::string target = tmp / "target";
+  const std::string link = tmp / "link";
+  mkdir_p(target);
+  do_symlink(target, link);
+  Watcher w;
+  WatchId id = w.add(link, opts(IN_CREATE | IN_ATTRIB));
+  // As inotifywait: a '/' is appended only when lstat() says directory, so the link shows bare.
+  EXPECT_EQ(w.path(id), link);
+  create_file(target + "/f");
+  std::vector<Rec> ev;
+  ASSERT_TRUE(collect_until_event(w, ev, named("f"))) << describe(ev);
+  EXPECT_EQ(ev.size(), 1u) << describe(ev);
+  EXPECT_TRUE(is_create(ev.back().mask));
+  EXPECT_EQ(ev.back().watch, id);
+}
+
+TEST_F(WatcherTest, SymlinkOperandWithDontFollowWatchesTheLink) {
+  const std::string target = tmp / "target";
+  const std::string link = tmp / "link";
+  mkdir_p(target);
+  do_symlink(target, link);
+  Watcher w;
+  WatchId id = w.add(link, opts(IN_CREATE | IN_ATTRIB, kDontFollow));
+  EXPECT_EQ(w.path(id), link);
+  create_file(target + "/f");  // not the watched inode: no event
+  timespec now[2] = {{0, UTIME_NOW}, {0, UTIME_NOW}};
+  must(::utimensat(AT_FDCWD, link.c_str(), now, AT_SYMLINK_NOFOLLOW), "utimensat link");
+  std::vector<Rec> ev;
+  ASSERT_TRUE(collect_until_event(w, ev, [](const Rec& r) { return (r.mask & IN_ATTRIB) != 0; })) << describe(ev);
+  ASSERT_EQ(ev.size(), 1u) << describe(ev);
+  EXPECT_EQ(ev[0].name, "");
+  EXPECT_EQ(ev[0].watch, id);
+  EXPECT_EQ(ev[0].path, link);
+}
+
+TEST_F(WatcherTest, RecursiveSymlinkOperandIsOpenedAsADirectory) {
+  const std::string target = tmp / "target";
+  const std::string link = tmp / "link";
+  mkdir_p(target + "/sub");
+  do_symlink(target, link);
+  for (bool dont_follow : {false, true}) {
+    SCOPED_TRACE(dont_follow ? "dont_follow" : "follow");
+    Watcher w;
+    WatchId id = w.add(link, opts(IN_CREATE, kRecursive | (dont_follow ? kDontFollow : 0u)));
+    EXPECT_EQ(w.path(id), link + "/");
+    EXPECT_EQ(w.watch_count(), 2u);
+    std::string f = "f" + std::to_string(dont_follow);
+    create_file(target + "/sub/" + f);
+    std::vector<Rec> ev;
+    ASSERT_TRUE(collect_until_event(w, ev, named(f))) << describe(ev);
+    EXPECT_EQ(ev.back().path, link + "/sub/");
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// '@' exclusions
+
+TEST_F(WatcherTest, ExclusionsPruneSubtrees) {
+  mkdirs({"a/x", "b/y/z", "c/w", "cc", "d/e"});
+  Watcher w;
+  AddOptions o = opts(IN_CREATE, kRecursive);
+  o.exclude = {root + "/b",           // pruned with its subtree
+               root + "/c/",          // one trailing '/' is ignored
+               root + "/./d",         // not the string the walk builds: no effect
+               root + "/a/x/absent"};  // matches nothing
+  w.add(root, o);
+  EXPECT_EQ(table_paths(w), (std::multiset<std::string>{watched(""), watched("a"), watched("a/x"), watched("cc"),
+                                                        watched("d"), watched("d/e")}))
+      << join(table_paths(w));
+  EXPECT_EQ(w.watch_count(), 6u);
+  EXPECT_EQ(kernel_watch_count(w.inotify_fd()), 6u);
+  create_file(disk("b/y/z/f"));
+  create_file(disk("c/w/f"));
+  create_file(disk("cc/sentinel"));
+  std::vector<Rec> ev;
+  ASSERT_TRUE(collect_until_event(w, ev, named("sentinel"))) << describe(ev);
+  EXPECT_EQ(ev.size(), 1u) << describe(ev);
+  EXPECT_EQ(ev.back().path, watched("cc"));
+}
+
+TEST_F(WatcherTest, ExclusionOfANestedDirectory) {
+  mkdirs({"a/b/c", "a/b2"});
+  Watcher w;
+  AddOptions o = opts(IN_CREATE, kRecursive);
+  o.exclude = {root + "/a/b"};
+  w.add(root, o);
+  EXPECT_EQ(table_paths(w), (std::multiset<std::string>{watched(""), watched("a"), watched("a/b2")}))
+      << join(table_paths(w));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Events for watch descriptors the table does not know
+
+TEST_F(WatcherTest, EventsForUnknownWdsAreDropped) {
+  const std::string out = tmp / "out";
+  mkdir_p(out);
+  Watcher w;
+  WatchId rid = w.add(root, opts(IN_CREATE, kTrack));
+  // A watch on the same inotify fd that the table knows nothing about.
+  int stray = ::inotify_add_watch(w.inotify_fd(), out.c_str(), IN_CREATE | IN_DELETE | IN_ATTRIB);
+  ASSERT_GE(stray, 0) << std::strerror(errno);
+  ASSERT_EQ(w.table().find(stray), kNoWatch);
+  std::vector<Rec> ev;
+  for (int round = 0; round < 3; ++round) {
+    std::string tag = std::to_string(round);
+    create_file(out + "/x" + tag);
+    ::unlink((out + "/x" + tag).c_str());
+    do_mkdir(out + "/d" + tag);
+    create_file(disk("sentinel" + tag));
+    std::size_t mark = ev.size();
+    ASSERT_TRUE(collect_until_event(w, ev, named("sentinel" + tag))) << describe(ev);
+    for (std::size_t i = mark; i < ev.size(); ++i) {
+      EXPECT_EQ(ev[i].watch, rid) << describe(ev[i]);
+      EXPECT_EQ(ev[i].name, "sentinel" + tag) << describe(ev[i]);
+    }
+  }
+  EXPECT_EQ(w.watch_count(), 1u);
+  EXPECT_EQ(ev.back().path, watched(""));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Self-caused events (D14, hide_own_reads)
+
+bool is_read_kind(Mask m) { return (m & (IN_OPEN | IN_ACCESS | IN_CLOSE_NOWRITE)) != 0; }
+
+TEST_F(WatcherTest, SetupCausesNoEvents) {
+  mkdirs({"a/b/c", "d", "e/f"});
+  create_file(disk("a/file"));
+  Watcher w;
+  w.add(root, opts(IN_ALL_EVENTS, kTrack));
+  do_mkdir(disk("sentinel"));
+  std::vector<Rec> ev;
+  ASSERT_TRUE(collect_until_event(w, ev, [](const Rec& r) { return is_create(r.mask) && r.name == "sentinel"; }))
+      << describe(ev);
+  EXPECT_EQ(ev.size(), 1u) << "the walk's own reads showed up as events:\n" << describe(ev);
+}
+
+TEST_F(WatcherTest, ScanOfANewDirectoryDoesNotReportItsOwnReads) {
+  Watcher w;
+  w.add(root, opts(IN_ALL_EVENTS, kTrack));
+  do_mkdir(disk("n"));
+  mkdir_p(disk("n/m"));
+  create_file(disk("n/m/f"));
+  std::vector<Rec> ev;
+  ASSERT_TRUE(collect_until(w, ev, [](const std::vector<Rec>& v) { return find_first(v, named("f")) >= 0; }))
+      << describe(ev);
+  create_file(disk("sentinel"));
+  ASSERT_TRUE(collect_until_event(w, ev, named("sentinel"))) << describe(ev);
+  // On the new directories' own watches (empty name) nothing comes from our scan. (The parent's
+  // watch may see OPEN/ACCESS/CLOSE_NOWRITE with the child's name: reading a directory always
+  // tells its parent.)
+  for (const auto& r : ev)
+    EXPECT_FALSE(r.name.empty() && is_read_kind(r.mask)) << "self-caused: " << describe(r) << "\n" << describe(ev);
+  // The caller's own reads of those directories are reported: the mask was upgraded.
+  int fd = ::open(disk("n/m").c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  ASSERT_GE(fd, 0);
+  ::close(fd);
+  ASSERT_TRUE(collect_until_event(w, ev, [&](const Rec& r) {
+    return r.path == watched("n/m") && r.name.empty() && (r.mask & IN_OPEN) && is_dir(r.mask);
+  })) << describe(ev);
+}
+
+}  // namespace
+}  // namespace lwtest
