@@ -1,6 +1,7 @@
 #include "libwatch/watch_table.hpp"
 
 #include <cassert>
+#include <algorithm>
 #include <cstring>
 #include <functional>
 
@@ -21,8 +22,7 @@ std::size_t mix(std::uint64_t x) noexcept {
 
 }  // namespace
 
-WatchTable::WatchTable()
-    : wd_index_(kInitialIndex, WdSlot{0, kNoWatch}), child_index_(kInitialIndex, kNoWatch) {}
+WatchTable::WatchTable() : child_index_(kInitialIndex, kNoWatch) {}
 
 // ---- names ----
 
@@ -37,7 +37,8 @@ void WatchTable::maybe_compact_names() {
   if (dead_name_bytes_ < 65536 || dead_name_bytes_ * 2 < names_.size()) return;
   std::vector<char> fresh;
   fresh.reserve(names_.size() - dead_name_bytes_);
-  for (auto& n : nodes_) {
+  for (WatchId id = 0; id < node_count_; ++id) {
+    Node& n = node(id);
     if (!(n.flags & kUsed)) continue;
     auto off = static_cast<std::uint32_t>(fresh.size());
     fresh.insert(fresh.end(), names_.begin() + n.name_off, names_.begin() + n.name_off + n.name_len);
@@ -56,10 +57,11 @@ WatchId WatchTable::alloc_node(int wd, WatchId parent, std::string_view name, st
     id = free_.back();
     free_.pop_back();
   } else {
-    id = static_cast<WatchId>(nodes_.size());
-    nodes_.push_back({});
+    id = static_cast<WatchId>(node_count_);
+    if ((node_count_ >> kPageBits) == node_pages_.size()) node_pages_.push_back(std::make_unique<Node[]>(kPageSize));
+    ++node_count_;
   }
-  Node& n = nodes_[id];
+  Node& n = node(id);
   n.wd = wd;
   n.parent = parent;
   n.first_child = n.next_sibling = n.prev_sibling = kNoWatch;
@@ -73,7 +75,7 @@ WatchId WatchTable::alloc_node(int wd, WatchId parent, std::string_view name, st
 }
 
 void WatchTable::free_node(WatchId id) {
-  Node& n = nodes_[id];
+  Node& n = node(id);
   assert(n.first_child == kNoWatch);
   if (n.parent != kNoWatch) unlink_child(id);
   dead_name_bytes_ += n.name_len;
@@ -84,29 +86,29 @@ void WatchTable::free_node(WatchId id) {
 }
 
 void WatchTable::link_child(WatchId parent, WatchId id) {
-  Node& p = nodes_[parent];
-  Node& n = nodes_[id];
+  Node& p = node(parent);
+  Node& n = node(id);
   n.parent = parent;
   n.prev_sibling = kNoWatch;
   n.next_sibling = p.first_child;
-  if (p.first_child != kNoWatch) nodes_[p.first_child].prev_sibling = id;
+  if (p.first_child != kNoWatch) node(p.first_child).prev_sibling = id;
   p.first_child = id;
 }
 
 void WatchTable::unlink_child(WatchId id) {
-  Node& n = nodes_[id];
+  Node& n = node(id);
   if (n.prev_sibling != kNoWatch)
-    nodes_[n.prev_sibling].next_sibling = n.next_sibling;
+    node(n.prev_sibling).next_sibling = n.next_sibling;
   else if (n.parent != kNoWatch)
-    nodes_[n.parent].first_child = n.next_sibling;
-  if (n.next_sibling != kNoWatch) nodes_[n.next_sibling].prev_sibling = n.prev_sibling;
+    node(n.parent).first_child = n.next_sibling;
+  if (n.next_sibling != kNoWatch) node(n.next_sibling).prev_sibling = n.prev_sibling;
   n.prev_sibling = n.next_sibling = kNoWatch;
 }
 
 // A released (detached) node lives on only while children need it for their paths.
 void WatchTable::collect_detached(WatchId id) {
-  while (id != kNoWatch && (nodes_[id].flags & kDetached) && nodes_[id].first_child == kNoWatch) {
-    WatchId parent = nodes_[id].parent;
+  while (id != kNoWatch && (node(id).flags & kDetached) && node(id).first_child == kNoWatch) {
+    WatchId parent = node(id).parent;
     free_node(id);
     id = parent;
   }
@@ -130,34 +132,32 @@ WatchId WatchTable::add_child(int wd, WatchId parent, std::string_view name) {
   return id;
 }
 
-bool WatchTable::contains(WatchId id) const noexcept {
-  return id < nodes_.size() && (nodes_[id].flags & kUsed);
-}
+bool WatchTable::contains(WatchId id) const noexcept { return id < node_count_ && (node(id).flags & kUsed); }
 
-int WatchTable::wd(WatchId id) const noexcept { return contains(id) ? nodes_[id].wd : -1; }
-WatchId WatchTable::parent(WatchId id) const noexcept { return contains(id) ? nodes_[id].parent : kNoWatch; }
+int WatchTable::wd(WatchId id) const noexcept { return contains(id) ? node(id).wd : -1; }
+WatchId WatchTable::parent(WatchId id) const noexcept { return contains(id) ? node(id).parent : kNoWatch; }
 std::string_view WatchTable::name(WatchId id) const noexcept {
   if (!contains(id)) return {};
-  return {names_.data() + nodes_[id].name_off, nodes_[id].name_len};
+  return {names_.data() + node(id).name_off, node(id).name_len};
 }
-bool WatchTable::is_root(WatchId id) const noexcept { return contains(id) && (nodes_[id].flags & kRoot); }
-std::uint32_t WatchTable::order(WatchId id) const noexcept { return contains(id) ? nodes_[id].order : 0; }
+bool WatchTable::is_root(WatchId id) const noexcept { return contains(id) && (node(id).flags & kRoot); }
+std::uint32_t WatchTable::order(WatchId id) const noexcept { return contains(id) ? node(id).order : 0; }
 void WatchTable::set_order(WatchId id, std::uint32_t order) noexcept {
-  if (contains(id)) nodes_[id].order = order;
+  if (contains(id)) node(id).order = order;
 }
 void WatchTable::mark(WatchId id) noexcept {
-  if (contains(id)) nodes_[id].epoch = epoch_;
+  if (contains(id)) node(id).epoch = epoch_;
 }
-bool WatchTable::marked(WatchId id) const noexcept { return contains(id) && nodes_[id].epoch == epoch_; }
+bool WatchTable::marked(WatchId id) const noexcept { return contains(id) && node(id).epoch == epoch_; }
 
 bool WatchTable::move(WatchId id, WatchId new_parent, std::string_view new_name) {
-  if (!live_at_(id) || !contains(new_parent) || (nodes_[id].flags & kRoot)) return false;
-  for (WatchId a = new_parent; a != kNoWatch; a = nodes_[a].parent)
+  if (!live_at_(id) || !contains(new_parent) || (node(id).flags & kRoot)) return false;
+  for (WatchId a = new_parent; a != kNoWatch; a = node(a).parent)
     if (a == id) return false;  // would detach the subtree from every root
   child_erase(id);
-  WatchId old_parent = nodes_[id].parent;
+  WatchId old_parent = node(id).parent;
   unlink_child(id);
-  Node& n = nodes_[id];
+  Node& n = node(id);
   if (new_name != std::string_view(names_.data() + n.name_off, n.name_len)) {
     dead_name_bytes_ += n.name_len;
     n.name_off = store_name(new_name);
@@ -173,17 +173,17 @@ bool WatchTable::move(WatchId id, WatchId new_parent, std::string_view new_name)
 
 void WatchTable::release(WatchId id) {
   if (!live_at_(id)) return;
-  wd_erase(nodes_[id].wd);
-  if (!(nodes_[id].flags & kRoot)) child_erase(id);
+  wd_erase(node(id).wd);
+  if (!(node(id).flags & kRoot)) child_erase(id);
   --live_;
-  nodes_[id].flags |= kDetached;
+  node(id).flags |= kDetached;
   ++generation_;
   collect_detached(id);
 }
 
 void WatchTable::drop_one_(WatchId id) {
   if (!contains(id)) return;
-  Node& n = nodes_[id];
+  Node& n = node(id);
   if (!(n.flags & kDetached)) {
     wd_erase(n.wd);
     if (!(n.flags & kRoot)) child_erase(id);
@@ -201,9 +201,9 @@ void WatchTable::drop_one_(WatchId id) {
 void WatchTable::append_path(WatchId id, std::string& out) const {
   if (!contains(id)) return;
   scratch_.clear();
-  for (WatchId a = id; a != kNoWatch; a = nodes_[a].parent) scratch_.push_back(a);
+  for (WatchId a = id; a != kNoWatch; a = node(a).parent) scratch_.push_back(a);
   for (auto it = scratch_.rbegin(); it != scratch_.rend(); ++it) {
-    const Node& n = nodes_[*it];
+    const Node& n = node(*it);
     out.append(names_.data() + n.name_off, n.name_len);
     if (!(n.flags & kRoot)) out += '/';
   }
@@ -216,54 +216,44 @@ std::string WatchTable::path(WatchId id) const {
 }
 
 std::size_t WatchTable::memory_bytes() const noexcept {
-  return nodes_.capacity() * sizeof(Node) + free_.capacity() * sizeof(WatchId) + names_.capacity() +
-         wd_index_.capacity() * sizeof(WdSlot) + child_index_.capacity() * sizeof(WatchId);
+  std::size_t wd_bytes = wd_pages_.capacity() * sizeof(WdPage);
+  for (const auto& p : wd_pages_)
+    if (p.ids) wd_bytes += kPageSize * sizeof(WatchId);
+  return node_pages_.size() * kPageSize * sizeof(Node) + node_pages_.capacity() * sizeof(void*) +
+         free_.capacity() * sizeof(WatchId) + names_.capacity() + wd_bytes + child_index_.capacity() * sizeof(WatchId);
 }
 
 // ---- wd index ----
 
 WatchId WatchTable::find(int wd) const noexcept {
-  std::size_t mask = wd_index_.size() - 1;
-  for (std::size_t i = mix(static_cast<std::uint32_t>(wd)) & mask;; i = (i + 1) & mask) {
-    const WdSlot& s = wd_index_[i];
-    if (s.id == kNoWatch) return kNoWatch;
-    if (s.wd == wd) return s.id;
-  }
+  if (wd < 0) return kNoWatch;
+  auto page = static_cast<std::size_t>(wd) >> kPageBits;
+  if (page >= wd_pages_.size() || !wd_pages_[page].ids) return kNoWatch;
+  return wd_pages_[page].ids[static_cast<std::size_t>(wd) & (kPageSize - 1)];
 }
 
 void WatchTable::wd_insert(int wd, WatchId id) {
-  if ((wd_used_ + 1) * 10 > wd_index_.size() * 7) grow_wd();
-  std::size_t mask = wd_index_.size() - 1;
-  std::size_t i = mix(static_cast<std::uint32_t>(wd)) & mask;
-  while (wd_index_[i].id != kNoWatch) i = (i + 1) & mask;
-  wd_index_[i] = {wd, id};
-  ++wd_used_;
+  auto page = static_cast<std::size_t>(wd) >> kPageBits;
+  if (page >= wd_pages_.size()) wd_pages_.resize(page + 1);
+  WdPage& p = wd_pages_[page];
+  if (!p.ids) {
+    p.ids = std::make_unique<WatchId[]>(kPageSize);
+    std::fill(p.ids.get(), p.ids.get() + kPageSize, kNoWatch);
+  }
+  WatchId& slot = p.ids[static_cast<std::size_t>(wd) & (kPageSize - 1)];
+  if (slot == kNoWatch) ++p.used;
+  slot = id;
 }
 
 void WatchTable::wd_erase(int wd) {
-  std::size_t mask = wd_index_.size() - 1;
-  std::size_t i = mix(static_cast<std::uint32_t>(wd)) & mask;
-  while (wd_index_[i].id != kNoWatch && wd_index_[i].wd != wd) i = (i + 1) & mask;
-  if (wd_index_[i].id == kNoWatch) return;
-  // Backward-shift deletion keeps every probe chain unbroken without tombstones.
-  std::size_t hole = i;
-  for (std::size_t j = (i + 1) & mask; wd_index_[j].id != kNoWatch; j = (j + 1) & mask) {
-    std::size_t home = mix(static_cast<std::uint32_t>(wd_index_[j].wd)) & mask;
-    if (((j - home) & mask) >= ((j - hole) & mask)) {
-      wd_index_[hole] = wd_index_[j];
-      hole = j;
-    }
-  }
-  wd_index_[hole] = {0, kNoWatch};
-  --wd_used_;
-}
-
-void WatchTable::grow_wd() {
-  std::vector<WdSlot> old(wd_index_.size() * 2, WdSlot{0, kNoWatch});
-  old.swap(wd_index_);
-  wd_used_ = 0;
-  for (const WdSlot& s : old)
-    if (s.id != kNoWatch) wd_insert(s.wd, s.id);
+  if (wd < 0) return;
+  auto page = static_cast<std::size_t>(wd) >> kPageBits;
+  if (page >= wd_pages_.size() || !wd_pages_[page].ids) return;
+  WdPage& p = wd_pages_[page];
+  WatchId& slot = p.ids[static_cast<std::size_t>(wd) & (kPageSize - 1)];
+  if (slot == kNoWatch) return;
+  slot = kNoWatch;
+  if (--p.used == 0) p.ids.reset();  // churn moves to higher wds; give the page back
 }
 
 // ---- child-name index ----
@@ -277,7 +267,7 @@ WatchId WatchTable::find_child(WatchId parent, std::string_view name) const noex
   for (std::size_t i = child_hash(parent, name) & mask;; i = (i + 1) & mask) {
     WatchId id = child_index_[i];
     if (id == kNoWatch) return kNoWatch;
-    const Node& n = nodes_[id];
+    const Node& n = node(id);
     if (n.parent == parent && n.name_len == name.size() &&
         std::memcmp(names_.data() + n.name_off, name.data(), name.size()) == 0)
       return id;
@@ -285,9 +275,9 @@ WatchId WatchTable::find_child(WatchId parent, std::string_view name) const noex
 }
 
 void WatchTable::child_insert(WatchId id) {
-  if ((child_used_ + 1) * 10 > child_index_.size() * 7) grow_child();
+  if ((child_used_ + 1) * 5 > child_index_.size() * 4) grow_child();
   std::size_t mask = child_index_.size() - 1;
-  std::size_t i = child_hash(nodes_[id].parent, name(id)) & mask;
+  std::size_t i = child_hash(node(id).parent, name(id)) & mask;
   while (child_index_[i] != kNoWatch) i = (i + 1) & mask;
   child_index_[i] = id;
   ++child_used_;
@@ -295,13 +285,13 @@ void WatchTable::child_insert(WatchId id) {
 
 void WatchTable::child_erase(WatchId id) {
   std::size_t mask = child_index_.size() - 1;
-  std::size_t i = child_hash(nodes_[id].parent, name(id)) & mask;
+  std::size_t i = child_hash(node(id).parent, name(id)) & mask;
   while (child_index_[i] != kNoWatch && child_index_[i] != id) i = (i + 1) & mask;
   if (child_index_[i] == kNoWatch) return;
   std::size_t hole = i;
   for (std::size_t j = (i + 1) & mask; child_index_[j] != kNoWatch; j = (j + 1) & mask) {
     WatchId other = child_index_[j];
-    std::size_t home = child_hash(nodes_[other].parent, name(other)) & mask;
+    std::size_t home = child_hash(node(other).parent, name(other)) & mask;
     if (((j - home) & mask) >= ((j - hole) & mask)) {
       child_index_[hole] = other;
       hole = j;

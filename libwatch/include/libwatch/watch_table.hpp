@@ -8,6 +8,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -63,8 +64,8 @@ class WatchTable {
   template <class F>
   void for_each_child(WatchId id, F&& f) const;
 
-  std::size_t size() const noexcept { return live_; }        // live watches (wd in the table)
-  std::size_t id_limit() const noexcept { return nodes_.size(); }  // ids are < id_limit()
+  std::size_t size() const noexcept { return live_; }             // live watches (wd in the table)
+  std::size_t id_limit() const noexcept { return node_count_; }  // ids are < id_limit()
   std::size_t memory_bytes() const noexcept;
 
   // Generation counter: bumped by every move() and release(), so a caller may cache rendered paths.
@@ -91,6 +92,12 @@ class WatchTable {
   static_assert(sizeof(Node) == 32);
   enum : std::uint8_t { kUsed = 1, kRoot = 2, kDetached = 4 };
 
+  // Nodes live in fixed pages: no reallocation (and no doubled peak) as the table grows.
+  static constexpr unsigned kPageBits = 12;
+  static constexpr std::size_t kPageSize = std::size_t{1} << kPageBits;
+  Node& node(WatchId id) noexcept { return node_pages_[id >> kPageBits][id & (kPageSize - 1)]; }
+  const Node& node(WatchId id) const noexcept { return node_pages_[id >> kPageBits][id & (kPageSize - 1)]; }
+
   WatchId alloc_node(int wd, WatchId parent, std::string_view name, std::uint8_t flags);
   void free_node(WatchId id);
   void link_child(WatchId parent, WatchId id);
@@ -98,26 +105,27 @@ class WatchTable {
   std::uint32_t store_name(std::string_view name);
   void maybe_compact_names();
   void collect_detached(WatchId id);
-  // Open addressing, linear probing, backward-shift deletion: no tombstones.
+  // wd -> id: the kernel hands out wds in increasing order (idr_alloc_cyclic), so a paged direct
+  // map is both smaller and faster than a hash; pages whose watches are all gone are freed.
   void wd_insert(int wd, WatchId id);
   void wd_erase(int wd);
+  // (parent, name) -> id: open addressing, linear probing, backward-shift deletion.
   void child_insert(WatchId id);
   void child_erase(WatchId id);
   std::size_t child_hash(WatchId parent, std::string_view name) const noexcept;
-  void grow_wd();
   void grow_child();
 
-  std::vector<Node> nodes_;
+  std::vector<std::unique_ptr<Node[]>> node_pages_;
+  std::size_t node_count_ = 0;
   std::vector<WatchId> free_;
   std::vector<char> names_;
   std::size_t dead_name_bytes_ = 0;
-  struct WdSlot {
-    std::int32_t wd;
-    WatchId id;
+  struct WdPage {
+    std::unique_ptr<WatchId[]> ids;  // kPageSize entries, kNoWatch when empty
+    std::uint32_t used = 0;
   };
-  std::vector<WdSlot> wd_index_;      // empty slot: id == kNoWatch
+  std::vector<WdPage> wd_pages_;
   std::vector<WatchId> child_index_;  // empty slot: kNoWatch
-  std::size_t wd_used_ = 0;
   std::size_t child_used_ = 0;
   std::size_t live_ = 0;
   std::uint64_t generation_ = 0;
@@ -126,10 +134,10 @@ class WatchTable {
 
  public:
   // Implementation details used by the templates above.
-  WatchId first_child_(WatchId id) const noexcept { return nodes_[id].first_child; }
-  WatchId next_sibling_(WatchId id) const noexcept { return nodes_[id].next_sibling; }
+  WatchId first_child_(WatchId id) const noexcept { return node(id).first_child; }
+  WatchId next_sibling_(WatchId id) const noexcept { return node(id).next_sibling; }
   bool live_at_(WatchId id) const noexcept {
-    return id < nodes_.size() && (nodes_[id].flags & kUsed) && !(nodes_[id].flags & kDetached);
+    return id < node_count_ && (node(id).flags & kUsed) && !(node(id).flags & kDetached);
   }
   void drop_one_(WatchId id);
 };
@@ -154,7 +162,7 @@ void WatchTable::drop_subtree(WatchId id, F&& on_drop) {
 
 template <class F>
 void WatchTable::for_each(F&& f) const {
-  for (WatchId id = 0; id < nodes_.size(); ++id)
+  for (WatchId id = 0; id < node_count_; ++id)
     if (live_at_(id)) f(id);
 }
 
