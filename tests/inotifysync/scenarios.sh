@@ -1,0 +1,353 @@
+#!/usr/bin/env bash
+# The inotifysync scenarios, one per ctest test: scenarios.sh NAME.
+# Real rsync, a real rsync daemon on 127.0.0.1, real inotify. Every wait has a deadline and
+# convergence is checked by polling a comparison of the two trees.
+set -euo pipefail
+# shellcheck source=tests/inotifysync/lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+DELAY=(--delay 0.2 --retry-max 2)
+
+# A tree with a bit of everything, made before inotifysync starts.
+seed_tree() {
+  local s=$1
+  mkdir -p "$s/dir/sub" "$s/empty" "$s/keep"
+  printf 'one\n' >"$s/one.txt"
+  printf 'two\n' >"$s/dir/two.txt"
+  printf 'three\n' >"$s/dir/sub/three.txt"
+  head -c 100000 /dev/urandom >"$s/dir/random.bin"
+  ln -s one.txt "$s/link"
+  chmod 640 "$s/dir/two.txt"
+}
+
+daemon_target() { printf 'rsync://tester@127.0.0.1:%d/m/' "$1"; }
+
+scenario_changes() {
+  local s=$T/src d=$T/dst i
+  seed_tree "$s"
+  start_daemon d1 "$d"
+  start_sync "${DELAY[@]}" --password-file "$T/d1.password" "$s" "$(daemon_target "$DAEMON_PORT")"
+  converge "$s" "$d" 10 "initial sync"
+
+  # creates, appends, chmod, deletes, renames of files and directories with content
+  printf 'new\n' >"$s/new.txt"
+  : >"$s/empty-file"
+  mkdir "$s/newdir"
+  ln -s dir/two.txt "$s/link2"
+  printf 'appended\n' >>"$s/one.txt"
+  chmod 600 "$s/dir/sub/three.txt"
+  chmod 700 "$s/dir/sub"
+  rm "$s/dir/random.bin"
+  rm -r "$s/keep"
+  mv "$s/new.txt" "$s/renamed.txt"
+  mv "$s/dir" "$s/moved-dir"
+  printf 'after the move\n' >"$s/moved-dir/sub/late.txt"
+  converge "$s" "$d" 10 "creates, appends, chmod, deletes, renames"
+
+  # mkdir -p with immediate writes
+  mkdir -p "$s/a/b/c/d"
+  printf 'deep\n' >"$s/a/b/c/d/f1"
+  printf 'deep\n' >"$s/a/b/c/f2"
+  mkdir -p "$s/a/b/x/y" && printf 'x\n' >"$s/a/b/x/y/f3"
+  for i in 1 2 3 4 5; do mkdir -p "$s/p$i/q/r" && printf '%d\n' "$i" >"$s/p$i/q/r/f"; done
+  converge "$s" "$d" 10 "mkdir -p with immediate writes"
+
+  # a directory replaced by a file, a file replaced by a directory, a rename over a file
+  rm -r "$s/a/b/x"
+  printf 'now a file\n' >"$s/a/b/x"
+  rm "$s/empty-file"
+  mkdir "$s/empty-file"
+  printf 'over\n' >"$s/over"
+  mv "$s/over" "$s/renamed.txt"
+  converge "$s" "$d" 10 "type changes"
+
+  grep -q -E 'batch of [0-9]+ paths, [0-9]+ bytes sent, [0-9.]+ s, rsync exit 0' "$T/sync.log" ||
+    fail "no batch log line"
+  grep -q 'last success: 2' "$T/status" || fail "the status file has no last success"
+  stop_sync
+  [ "$SYNC_RC" = 0 ] || fail "exit status $SYNC_RC after SIGTERM"
+  if grep -q -e "s3cret" "$T/sync.log" "$T/sync.out.log"; then fail "the password appears in the log"; fi
+}
+
+# Same-size rewrites within one second: rsync's default quick check (size and whole-second
+# mtime) would skip them.
+scenario_samesize() {
+  local s=$T/src d=$T/dst i attempt ok=0 t0 t1
+  mkdir -p "$s"
+  start_daemon d1 "$d"
+  start_sync "${DELAY[@]}" --password-file "$T/d1.password" "$s" "$(daemon_target "$DAEMON_PORT")"
+  for attempt in 1 2 3 4 5; do
+    # start at the beginning of a second so that both writes fall within it
+    while t0=$EPOCHREALTIME; [ "${t0#*.}" -gt 150000 ]; do sleep 0.01; done
+    for i in $(seq 1 20); do printf 'AAAA-%02d-%d\n' "$i" "$attempt" >"$s/f$i"; done
+    converge "$s" "$d" 5 "first write (attempt $attempt)"
+    for i in $(seq 1 20); do printf 'BBBB-%02d-%d\n' "$i" "$attempt" >"$s/f$i"; done
+    t1=$EPOCHREALTIME
+    converge "$s" "$d" 5 "same-size rewrite (attempt $attempt)"
+    if [ "${t0%.*}" = "${t1%.*}" ]; then
+      ok=$((ok + 1))
+    fi
+  done
+  ((ok >= 1)) || fail "no attempt had both writes within one second"
+  note "$ok of 5 attempts rewrote within the same second"
+}
+
+scenario_names() {
+  local s=$T/src d=$T/dst n
+  local -a names=(
+    $'new\nline' "single'quote" 'double"quote' 'back\slash' 'back\slash [1].txt' 'star*' 'question?'
+    '[bracket]' 'a]b' '-leading-dash' '--option-like' ' leading space' 'trailing space ' '- minus space'
+    '+ plus space' '#hash' ';semicolon' '$(echo injected)' '`tick`' 'tab	char' $'\xff\xfe invalid utf8'
+    'ünïcödé' '*' '?' '\' '\*' '...' '@' '%s%n' 'a b c'
+  )
+  mkdir -p "$s"
+  for n in "${names[@]:0:10}"; do printf '%s\n' "$n" >"$s/init-$n"; done
+  mkdir -p "$s/back\\dir [x]"
+  for n in 1 2 3 4 5 6 7 8 9; do printf '%d\n' "$n" >"$s/back\\dir [x]/f$n"; done
+  start_daemon d1 "$d"
+  start_sync "${DELAY[@]}" --password-file "$T/d1.password" "$s" "$(daemon_target "$DAEMON_PORT")"
+  converge "$s" "$d" 10 "initial sync of tricky names"
+  for n in "${names[@]}"; do
+    printf '%s\n' "$n" >"$s/$n"
+    mkdir -p "$s/dir $n"
+    printf 'inside\n' >"$s/dir $n/file $n"
+  done
+  mkdir -p "$s/run\\dir [y]" && printf 'y\n' >"$s/run\\dir [y]/f"
+  converge "$s" "$d" 10 "creates of tricky names"
+  for n in "${names[@]:0:12}"; do
+    mv "$s/$n" "$s/moved $n"
+    mv "$s/dir $n" "$s/moved dir $n"
+  done
+  for n in "${names[@]:12}"; do rm -r "$s/dir $n"; done
+  rm "$s/init-${names[0]}" "$s/init-${names[4]}"
+  mv "$s/back\\dir [x]" "$s/back\\dir [z]"
+  converge "$s" "$d" 10 "renames and deletes of tricky names"
+}
+
+scenario_bigfile() {
+  local s=$T/src d=$T/dst before after
+  mkdir -p "$s/d1" "$s/d2"
+  printf 'small\n' >"$s/d2/small"
+  start_daemon d1 "$d"
+  start_sync "${DELAY[@]}" --password-file "$T/d1.password" "$s" "$(daemon_target "$DAEMON_PORT")"
+  converge "$s" "$d" 10 "initial sync"
+  head -c $((8 << 20)) /dev/urandom >"$s/d1/big"
+  converge "$s" "$d" 20 "an 8 MiB file"
+  before=$(daemon_received d1)
+  # a move into another directory whose parent is then renamed: nothing to re-send
+  mv "$s/d1/big" "$s/d2/big"
+  mv "$s/d2" "$s/d3"
+  converge "$s" "$d" 20 "a moved 8 MiB file"
+  # a rename within a directory, and a move out of a directory that is then renamed
+  mv "$s/d3/big" "$s/d3/big-renamed"
+  converge "$s" "$d" 20 "a renamed 8 MiB file"
+  sleep 0.5
+  after=$(daemon_received d1)
+  note "the daemon received $((after - before)) bytes for the moves of an 8 MiB file"
+  (((after - before) < (1 << 20))) || fail "the moves were re-sent: $((after - before)) bytes"
+}
+
+scenario_overflow() {
+  local s=$T/src d=$T/dst wpid i j
+  mkdir -p "$s"
+  start_daemon d1 "$d"
+  start_sync "${DELAY[@]}" --password-file "$T/d1.password" "$s" "$(daemon_target "$DAEMON_PORT")"
+  for ((i = 0; i < 30; i++)); do mkdir "$s/burst$i"; done
+  converge "$s" "$d" 10 "initial sync"
+  wpid=$(watcher_of "$SYNC_PID") || fail "no watcher found"
+  # Stop the watcher so that the kernel queue (max_queued_events) overflows for real: the
+  # files go into directories that are already watched.
+  kill -STOP "$wpid"
+  for ((i = 0; i < 30; i++)); do
+    for ((j = 0; j < 1000; j++)); do printf '%d\n' "$j" >"$s/burst$i/f$j"; done
+  done
+  mkdir "$s/burst-new"
+  printf 'x\n' >"$s/burst-new/in-new-dir"
+  kill -CONT "$wpid"
+  # a change after the overflow, in a directory created during it
+  printf 'after\n' >"$s/burst7/after-overflow"
+  wait_log 1 "overflowed" 60
+  converge "$s" "$d" 60 "a 30,000-file burst with a queue overflow"
+  grep -q 'full sync, ' "$T/sync.log" || fail "no full sync after the overflow"
+  printf 'later\n' >"$s/burst29/later"
+  converge "$s" "$d" 10 "a change after the overflow"
+}
+
+scenario_outage() {
+  local s=$T/src d=$T/dst port i
+  seed_tree "$s"
+  start_daemon d1 "$d"
+  port=$DAEMON_PORT
+  start_sync "${DELAY[@]}" --password-file "$T/d1.password" "$s" "$(daemon_target "$port")"
+  converge "$s" "$d" 10 "initial sync"
+  stop_daemon d1
+  for i in 1 2 3 4 5; do
+    printf 'during outage %d\n' "$i" >"$s/outage$i"
+    mkdir -p "$s/outdir$i/sub" && printf '%d\n' "$i" >"$s/outdir$i/sub/f"
+    sleep 1.8
+  done
+  mv "$s/dir" "$s/dir-renamed-during-outage"
+  rm "$s/one.txt"
+  wait_log 2 "rsync exit " 5
+  grep -q 'last error: .*rsync exit' "$T/status" || fail "the status file shows no error"
+  grep -q 'pending paths: [1-9]' "$T/status" || fail "the status file shows no pending paths"
+  start_daemon d1 "$d" "$port"
+  converge "$s" "$d" 10 "after a 10 s outage"
+}
+
+scenario_twotargets() {
+  local s=$T/src d1=$T/dst1 d2=$T/dst2 port2
+  seed_tree "$s"
+  start_daemon d1 "$d1"
+  local t1
+  t1=$(daemon_target "$DAEMON_PORT")
+  start_daemon d2 "$d2"
+  port2=$DAEMON_PORT
+  stop_daemon d2
+  start_sync "${DELAY[@]}" --password-file "$T/d1.password" "$s" "$t1" "$(daemon_target "$port2")"
+  converge "$s" "$d1" 5 "target 1 while target 2 is down (initial)"
+  printf 'x\n' >"$s/while-down"
+  mv "$s/dir" "$s/dir2"
+  converge "$s" "$d1" 5 "target 1 while target 2 is down (changes)"
+  printf 'y\n' >>"$s/while-down"
+  converge "$s" "$d1" 5 "target 1 while target 2 is down (more changes)"
+  grep -q 'target 2: .*' "$T/status" || fail "no status line for target 2"
+  start_daemon d2 "$d2" "$port2"
+  converge "$s" "$d2" 10 "target 2 once it is up"
+  converge "$s" "$d1" 1 "target 1 still"
+}
+
+scenario_sigterm() {
+  local s=$T/src d=$T/dst wpid
+  seed_tree "$s"
+  start_daemon d1 "$d"
+  start_sync --delay 5 --password-file "$T/d1.password" "$s" "$(daemon_target "$DAEMON_PORT")"
+  converge "$s" "$d" 10 "initial sync"
+  wpid=$(watcher_of "$SYNC_PID") || fail "no watcher found"
+  printf 'pending\n' >"$s/pending.txt"
+  mv "$s/dir" "$s/dir-pending"
+  sleep 0.5
+  same_tree "$s" "$d" && fail "the batch was not pending any more"
+  stop_sync 10
+  [ "$SYNC_RC" = 0 ] || fail "exit status $SYNC_RC after SIGTERM"
+  same_tree "$s" "$d" || { show_diff "$s" "$d"; fail "the pending batch was not sent before exiting"; }
+  kill -0 "$wpid" 2>/dev/null && fail "the watcher is still running"
+  if pgrep -f -- "$s" >/dev/null; then fail "processes left running: $(pgrep -a -f -- "$s")"; fi
+  [ ! -e "$T/sync.pid" ] || fail "pid file left behind"
+  return 0
+}
+
+scenario_local() {
+  local s=$T/src d=$T/local-target
+  seed_tree "$s"
+  printf 'skip\n' >"$s/scratch.tmp"
+  start_sync "${DELAY[@]}" --exclude '*.tmp' --exclude '/cache/' --pid-file "$T/sync.pid" "$s" "$d"
+  [ "$(cat "$T/sync.pid")" = "$SYNC_PID" ] || fail "pid file does not hold the pid"
+  rm "$s/scratch.tmp"
+  converge "$s" "$d" 10 "initial sync to a local directory"
+  printf 'new\n' >"$s/new"
+  mv "$s/dir" "$s/dir2"
+  chmod 751 "$s/dir2/sub"
+  rm "$s/one.txt"
+  converge "$s" "$d" 10 "changes to a local directory"
+  # excluded names are neither sent nor counted
+  mkdir -p "$s/cache" "$s/deep/cache"
+  printf 'x\n' >"$s/cache/a"
+  printf 'x\n' >"$s/x.tmp"
+  printf 'y\n' >"$s/deep/cache/b"
+  wait_for 10 test -e "$d/deep/cache/b" || fail "deep/cache/b (not excluded) did not arrive"
+  [ ! -e "$d/cache" ] && [ ! -e "$d/x.tmp" ] || fail "excluded paths were sent"
+  stop_sync
+  [ "$SYNC_RC" = 0 ] || fail "exit status $SYNC_RC after SIGTERM"
+  [ ! -e "$T/sync.pid" ] || fail "pid file left behind"
+}
+
+# Runs inotifysync with "$@", expecting exit status $1 and stderr matching $2.
+expect_error() {
+  local want=$1 pattern=$2 rc=0
+  shift 2
+  "$INOTIFYSYNC" "$@" >"$T/err.out" 2>"$T/err.txt" </dev/null || rc=$?
+  [ "$rc" = "$want" ] || fail "inotifysync $* exited $rc, expected $want: $(cat "$T/err.txt")"
+  grep -q -E -- "$pattern" "$T/err.txt" || fail "inotifysync $*: stderr '$(cat "$T/err.txt")' does not match '$pattern'"
+}
+
+scenario_options() {
+  local s=$T/src
+  mkdir -p "$s" "$T/dst"
+  printf 'pw\n' >"$T/pw-0644"
+  chmod 644 "$T/pw-0644"
+  printf 'pw\n' >"$T/pw-ok"
+  chmod 600 "$T/pw-ok"
+  mkdir "$T/pw-dir"
+  expect_error 1 "does not exist" "$T/missing" "$T/dst"
+  expect_error 1 "is not a directory" "$T/pw-ok" "$T/dst"
+  expect_error 1 "need a SOURCE" "$s"
+  expect_error 1 "no module" "$s" rsync://127.0.0.1:1
+  expect_error 1 "no module" "$s" 'host::'
+  expect_error 1 "parent directory .* does not exist" "$s" "$T/no/such/dir"
+  expect_error 1 "inside the source" "$s" "$s/sub"
+  expect_error 1 "password" "$s" 'rsync://user:pw@127.0.0.1/m'
+  expect_error 1 "password file .* does not exist" --password-file "$T/pw-missing" "$s" "$T/dst"
+  expect_error 1 "mode 644" --password-file "$T/pw-0644" "$s" "$T/dst"
+  expect_error 1 "not a regular file" --password-file "$T/pw-dir" "$s" "$T/dst"
+  expect_error 1 "unknown option '--bogus'" --bogus "$s" "$T/dst"
+  expect_error 1 "not a number" --delay soon "$s" "$T/dst"
+  expect_error 1 "not one of" --delete sometimes "$s" "$T/dst"
+  expect_error 1 "needs a value" "$s" "$T/dst" --delay
+  "$INOTIFYSYNC" --help | grep -q '^Usage: inotifysync' || fail "--help"
+  "$INOTIFYSYNC" --version | grep -q -E '^inotifysync [0-9]' || fail "--version"
+  # one instance per source and targets
+  start_sync "${DELAY[@]}" "$s" "$T/dst"
+  expect_error 1 "already syncing" "$s" "$T/dst"
+  # a planted symlink at the status file name is replaced, not followed
+  printf 'victim\n' >"$T/victim"
+  ln -s "$T/victim" "$T/status2"
+  "$INOTIFYSYNC" --once --status "$T/status2" "$s" "$T/dst2" 2>>"$T/once.log" || fail "--once failed"
+  [ "$(cat "$T/victim")" = victim ] || fail "the status file followed a planted symlink"
+  [ ! -L "$T/status2" ] || fail "the status file is still a symlink"
+}
+
+scenario_once() {
+  local s=$T/src d=$T/dst rc=0 port
+  seed_tree "$s"
+  "$INOTIFYSYNC" --once "$s" "$T/local" 2>"$T/once.log" || fail "--once to a local directory failed"
+  same_tree "$s" "$T/local" || fail "--once did not mirror the source"
+  start_daemon d1 "$d"
+  port=$DAEMON_PORT
+  RSYNC_PASSWORD=s3cret-test "$INOTIFYSYNC" --once "$s" "$(daemon_target "$port")" 2>>"$T/once.log" ||
+    fail "--once with RSYNC_PASSWORD failed"
+  same_tree "$s" "$d" || fail "--once to the daemon did not mirror the source"
+  stop_daemon d1
+  "$INOTIFYSYNC" --once --password-file "$T/d1.password" "$s" "$(daemon_target "$port")" 2>>"$T/once.log" || rc=$?
+  [ "$rc" = 3 ] || fail "--once to a stopped daemon exited $rc, expected 3"
+}
+
+scenario_watcher() {
+  local s=$T/src wpid rc=0
+  mkdir -p "$s"
+  start_sync "${DELAY[@]}" "$s" "$T/dst"
+  wpid=$(watcher_of "$SYNC_PID") || fail "no watcher found"
+  kill -KILL "$wpid"
+  wait_for 10 not_running "$SYNC_PID" || fail "inotifysync kept running without its watcher"
+  wait "$SYNC_PID" || rc=$?
+  [ "$rc" = 2 ] || fail "exit status $rc after the watcher died, expected 2"
+  grep -q 'the watcher exited' "$T/sync.log" || fail "the watcher's death was not logged"
+  # the source removed under it
+  : >"$T/sync.log"
+  start_sync "${DELAY[@]}" "$s" "$T/dst"
+  rm -rf "$s"
+  wait_for 10 not_running "$SYNC_PID" || fail "inotifysync kept running without its source"
+  rc=0
+  wait "$SYNC_PID" || rc=$?
+  [ "$rc" = 2 ] || fail "exit status $rc after the source was removed, expected 2"
+}
+
+scenario_shellcheck() {
+  shellcheck -x "$repo/scripts/inotifysync" "$here/lib.sh" "$here/scenarios.sh" "$here"/measure*.sh
+}
+
+name=${1:?usage: scenarios.sh NAME}
+declare -F "scenario_$name" >/dev/null || { printf 'unknown scenario %s\n' "$name" >&2; exit 2; }
+note "inotifywait: $INOTIFYSYNC_INOTIFYWAIT"
+"scenario_$name"
+printf 'PASS: %s\n' "$name"
