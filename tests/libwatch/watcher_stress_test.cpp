@@ -236,6 +236,34 @@ TEST_F(WatcherTest, ForcedOverflowOfTheInProcessQueue) {
   forced_overflow(*this, root, with_queue_bytes(64 * 1024), q + 12000);
 }
 
+TEST_F(WatcherTest, OverflowRepairDropsAVanishedRoot) {
+  std::size_t q = max_queued_events();
+  if (q > kMaxQueueToFill) GTEST_SKIP() << "max_queued_events is " << q << " on this machine: too many events to fill";
+  const std::string r2 = tmp / "r2";
+  mkdir_p(r2 + "/sub");
+  mkdir_p(root + "/fill");
+  Watcher w(without_reader_thread());
+  std::vector<std::string> removed;
+  w.on_remove([&](WatchId id) { removed.push_back(w.path(id)); });
+  w.add(root, opts(IN_CREATE | IN_MODIFY, kTrack));
+  w.add(r2, opts(IN_CREATE | IN_MODIFY, kTrack));
+  ASSERT_EQ(w.watch_count(), 4u);
+  ASSERT_NO_FATAL_FAILURE(modify_many(root + "/fill", q + 1000));
+  ASSERT_EQ(::rmdir((r2 + "/sub").c_str()), 0);
+  ASSERT_EQ(::rmdir(r2.c_str()), 0);
+  std::vector<Rec> ev;
+  ASSERT_TRUE(collect_until_event(w, ev, [](const Rec& r) { return is_overflow(r.mask); }, 60s)) << describe(ev, 20);
+  auto expected = disk_dirs(root);
+  ASSERT_TRUE(pump_until(w, ev, [&] { return table_paths(w) == expected; }))
+      << "table:\n" << join(table_paths(w)) << "disk:\n" << join(expected);
+  EXPECT_EQ(std::multiset<std::string>(removed.begin(), removed.end()),
+            (std::multiset<std::string>{r2 + "/", r2 + "/sub/"}));
+  EXPECT_EQ(kernel_watch_count(w.inotify_fd()), expected.size());
+  create_file(root + "/fill/after");
+  ASSERT_TRUE(collect_until_event(w, ev, [](const Rec& r) { return r.name == "after"; })) << describe(ev, 20);
+  EXPECT_EQ(ev.back().path, root + "/fill/");
+}
+
 TEST_F(WatcherTest, SlowConsumerBurstLosesNothing) {
   // At least 200,000 MODIFY events on 1,000 existing files in 10 existing directories, and at
   // least 200,000 more than the kernel queue holds, so that only prompt draining saves them. The

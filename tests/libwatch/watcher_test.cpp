@@ -2,16 +2,21 @@
 // exclusions, unknown wds, self-caused events. Every test synchronises on events (or on a sentinel
 // event proving that nothing else came before it), never on sleeps.
 #include <fcntl.h>
+#include <pthread.h>
+#include <signal.h>
 #include <sys/inotify.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
 #include <set>
 #include <string>
+#include <thread>
 #include <vector>
+#include <atomic>
 
 #include "helpers.hpp"
 
@@ -175,6 +180,99 @@ TEST_F(WatcherTest, NextReturnsNulloptAtTheDeadline) {
   ASSERT_TRUE(f.has_value());
   EXPECT_EQ(f->name, "f");
   EXPECT_LT(Clock::now() - t0, 10s);
+}
+
+TEST_F(WatcherTest, PathOfNoWatchIsEmpty) {
+  Watcher w;
+  w.add(root, opts(IN_CREATE));
+  EXPECT_EQ(w.path(kNoWatch), "");
+  std::string out = "x";
+  w.append_path(kNoWatch, out);
+  EXPECT_EQ(out, "x");
+}
+
+void on_sigusr1(int) {}
+
+TEST_F(WatcherTest, NextReportsASignalAsInterrupted) {
+  Watcher w;
+  w.add(root, opts(IN_CREATE));
+  struct sigaction sa {}, old {};
+  sa.sa_handler = on_sigusr1;
+  sigemptyset(&sa.sa_mask);
+  sa.sa_flags = 0;  // no SA_RESTART: the wait must see EINTR
+  ASSERT_EQ(::sigaction(SIGUSR1, &sa, &old), 0);
+  pthread_t self = ::pthread_self();
+  std::atomic<bool> returned{false};
+  // Keep signalling this thread until next() gives up: a signal that lands before next() starts
+  // waiting is simply handled and the next one interrupts the wait.
+  std::thread poker([&] {
+    while (!returned.load()) {
+      ::pthread_kill(self, SIGUSR1);
+      std::this_thread::sleep_for(20ms);
+    }
+  });
+  auto t0 = Clock::now();
+  auto e = w.next(Clock::now() + 30s);
+  returned = true;
+  poker.join();
+  ::sigaction(SIGUSR1, &old, nullptr);
+  EXPECT_FALSE(e.has_value());
+  EXPECT_TRUE(w.interrupted());
+  EXPECT_LT(Clock::now() - t0, 20s);
+  // The next call works normally and clears the flag.
+  create_file(disk("f"));
+  auto f = w.next(Clock::now() + 30s);
+  ASSERT_TRUE(f.has_value());
+  EXPECT_EQ(f->name, "f");
+  EXPECT_FALSE(w.interrupted());
+}
+
+TEST_F(WatcherTest, HasPendingSeesQueuedEvents) {
+  Watcher w;
+  w.add(root, opts(IN_CREATE));
+  EXPECT_FALSE(w.has_pending());
+  create_file(disk("f1"));
+  create_file(disk("f2"));
+  auto e1 = w.next(Clock::now() + 30s);
+  ASSERT_TRUE(e1.has_value());
+  EXPECT_EQ(e1->name, "f1");
+  EXPECT_TRUE(w.has_pending());  // f2 is buffered or readable from the kernel right now
+  auto e2 = w.next(Clock::now() + 30s);
+  ASSERT_TRUE(e2.has_value());
+  EXPECT_EQ(e2->name, "f2");
+  EXPECT_FALSE(w.has_pending());
+}
+
+TEST_F(WatcherTest, NewDirectoryTreeIsReportedInOrder) {
+  // Everything below `a` exists before the watcher sees a's CREATE: the exact sequence is the
+  // kernel's CREATE of a, then the scan's reports, parents before children.
+  Watcher w(without_reader_thread());
+  WatchId rid = w.add(root, opts(IN_CREATE, kTrack));
+  mkdir_p(disk("a/b/c"));
+  create_file(disk("a/b/c/f"));
+  create_file(disk("a/g"));
+  std::vector<Rec> ev;
+  ASSERT_TRUE(collect_until(w, ev, [](const std::vector<Rec>& v) { return v.size() >= 5; })) << describe(ev);
+  create_file(disk("sentinel"));
+  ASSERT_TRUE(collect_until_event(w, ev, named("sentinel"))) << describe(ev);
+  ASSERT_EQ(ev.size(), 6u) << describe(ev);
+  EXPECT_EQ(ev[0].watch, rid);
+  EXPECT_EQ(ev[0].mask, Mask{IN_CREATE | IN_ISDIR});
+  EXPECT_EQ(ev[0].name, "a");
+  EXPECT_FALSE(ev[0].synthetic);
+  // The scan of a lists b and g in directory order; b's subtree follows b.
+  std::vector<std::string> rest;
+  for (std::size_t i = 1; i < 5; ++i) {
+    EXPECT_TRUE(ev[i].synthetic) << describe(ev[i]);
+    EXPECT_EQ(ev[i].cookie, 0u);
+    rest.push_back(ev[i].full() + (is_dir(ev[i].mask) ? "/" : ""));
+  }
+  auto pos = [&](const std::string& x) { return std::find(rest.begin(), rest.end(), x) - rest.begin(); };
+  for (const auto& x : {"a/b/", "a/g", "a/b/c/", "a/b/c/f"}) EXPECT_LT(pos(disk(x)), 4) << x << "\n" << describe(ev);
+  EXPECT_LT(pos(disk("a/b/")), pos(disk("a/b/c/")));
+  EXPECT_LT(pos(disk("a/b/c/")), pos(disk("a/b/c/f")));
+  EXPECT_EQ(ev[5].name, "sentinel");
+  EXPECT_EQ(w.watch_count(), 4u);
 }
 
 // ---------------------------------------------------------------------------------------------
