@@ -7,6 +7,7 @@
 #include <grp.h>
 #include <limits.h>
 #include <sched.h>
+#include <sys/mount.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -329,6 +330,63 @@ TEST_F(WatcherTest, FewFileDescriptorsNeverGiveASilentlyPartialTree) {
   } else {
     EXPECT_EQ(lines[0].rfind("error " + std::to_string(EMFILE) + " ", 0), 0u) << res.output;
   }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Unmount: the kernel sends IN_UNMOUNT then IN_IGNORED for every watch on the file system.
+
+TEST_F(WatcherTest, UnmountRemovesTheWatchesOnThatFileSystem) {
+  mkdirs({"mnt", "other"});
+  auto res = run_in_child([&](int out) {
+    // A private mount namespace: the tmpfs is never visible outside this child.
+    if (::unshare(CLONE_NEWNS) != 0 || ::mount("none", "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0) {
+      write_line(out, std::string("skip: no private mount namespace: ") + std::strerror(errno));
+      return;
+    }
+    if (::mount("libwatch-test", disk("mnt").c_str(), "tmpfs", 0, "size=1m") != 0) {
+      write_line(out, std::string("skip: cannot mount a tmpfs: ") + std::strerror(errno));
+      return;
+    }
+    ::mkdir(disk("mnt/sub").c_str(), 0755);
+    Watcher w;
+    std::vector<std::string> removed;
+    w.on_remove([&](WatchId id) { removed.push_back(w.path(id)); });
+    w.add(root, opts(IN_CREATE, kTrack));
+    write_line(out, "count " + std::to_string(w.watch_count()));
+    if (::umount2(disk("mnt").c_str(), MNT_DETACH) != 0) {
+      write_line(out, std::string("skip: umount: ") + std::strerror(errno));
+      return;
+    }
+    std::vector<Rec> ev;
+    pump_until(w, ev, [&] { return removed.size() >= 2; }, 20s);
+    for (const auto& r : ev) write_line(out, "event " + describe(r));
+    for (const auto& p : removed) write_line(out, "removed " + p);
+    write_line(out, "count " + std::to_string(w.watch_count()));
+    write_line(out, "kernel " + std::to_string(kernel_watch_count(w.inotify_fd())));
+    // The mount point's own directory (on the underlying file system) is in the tree again.
+    for (const auto& p : table_paths(w)) write_line(out, "path " + p);
+  });
+  ASSERT_FALSE(res.timed_out) << res.output;
+  auto lines = lines_of(res.output);
+  for (const auto& l : lines)
+    if (l.rfind("skip: ", 0) == 0) GTEST_SKIP() << l;
+  EXPECT_TRUE(with_prefix(lines, "exception").empty()) << res.output;
+  // r, r/mnt (the tmpfs root), r/mnt/sub, r/other; the two tmpfs watches go. (Whether the
+  // directory that the mount covered is watched afterwards is not specified.)
+  auto counts = with_prefix(lines, "count ");
+  ASSERT_EQ(counts.size(), 2u) << res.output;
+  EXPECT_EQ(counts[0], "4") << res.output;
+  EXPECT_TRUE(counts[1] == "2" || counts[1] == "3") << res.output;
+  EXPECT_TRUE(has_line(lines, "kernel " + counts[1])) << "table and kernel disagree:\n" << res.output;
+  auto removed = with_prefix(lines, "removed ");
+  EXPECT_EQ(std::multiset<std::string>(removed.begin(), removed.end()),
+            (std::multiset<std::string>{watched("mnt"), watched("mnt/sub")}))
+      << res.output;
+  bool unmount_seen = false;
+  for (const auto& e : with_prefix(lines, "event "))
+    if (e.rfind(watched("mnt") + " UNMOUNT", 0) == 0 || e.rfind(watched("mnt/sub") + " UNMOUNT", 0) == 0)
+      unmount_seen = true;
+  EXPECT_TRUE(unmount_seen) << res.output;
 }
 
 // ---------------------------------------------------------------------------------------------

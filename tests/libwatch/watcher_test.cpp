@@ -44,7 +44,8 @@ auto named(const std::string& name) {
 // Setup
 
 TEST_F(WatcherTest, RecursiveSetupWatchesEveryDirectory) {
-  const std::vector<std::string> dirs = {"a", "a/b", "a/b/c", "a/b/c/.hidden", "a/b2", "d", "e", "e/f", "e/f/g", "sp ace"};
+  const std::vector<std::string> dirs = {"a",     "a/b",   "a/b/c", "a/b/c/.hidden", "a/b2",     "d",
+                                         "e",     "e/f",   "e/f/g", "sp ace",        "new\nline", "\xff\xfe"};
   for (const auto& d : dirs) mkdir_p(disk(d));
   create_file(disk("file1"));
   create_file(disk("a/file2"));
@@ -381,6 +382,28 @@ TEST_F(WatcherTest, RenameOverAnEmptyDirectory) {
   EXPECT_EQ(kernel_watch_count(w.inotify_fd()), 3u);
 }
 
+TEST_F(WatcherTest, NewDirectoryWhoseParentIsRenamedBeforeItIsSeen) {
+  // mkdir p/new, then mv p q, both before the watcher reads: by the time it handles the CREATE of
+  // `new`, the path it was reported under (p/new) no longer exists. The directory is in the tree
+  // all the same (as q/new) and must be watched, and what is inside it reported.
+  mkdirs({"p"});
+  Watcher w;
+  w.add(root, opts(IN_CREATE, kTrack));
+  do_mkdir(disk("p/new"));
+  do_rename(disk("p"), disk("q"));
+  create_file(disk("q/new/f"));
+  create_file(disk("sentinel"));
+  std::vector<Rec> ev;
+  ASSERT_TRUE(collect_until_event(w, ev, named("sentinel"))) << describe(ev);
+  ASSERT_TRUE(pump_until(w, ev, [&] { return table_paths(w) == disk_dirs(root); }, 5s))
+      << "table:\n" << join(table_paths(w)) << "disk:\n" << join(disk_dirs(root)) << describe(ev);
+  create_file(disk("q/new/later"));
+  ASSERT_TRUE(collect_until_event(w, ev, named("later"), 5s)) << describe(ev);
+  EXPECT_EQ(ev.back().path, watched("q/new"));
+  EXPECT_GE(find_first(ev, [&](const Rec& r) { return r.name == "f" && r.path == watched("q/new"); }), 0)
+      << describe(ev);
+}
+
 // ---------------------------------------------------------------------------------------------
 // Moves across the tree's boundary
 
@@ -498,6 +521,75 @@ TEST_F(WatcherTest, MoveOutAndBackInIsWatchedAgain) {
   EXPECT_EQ(w.watch_count(), 3u);
   EXPECT_EQ(table_paths(w), disk_dirs(root));
   EXPECT_EQ(kernel_watch_count(w.inotify_fd()), 3u);
+}
+
+TEST_F(WatcherTest, MovesOutAndInArePairedByCookieNotByOrder) {
+  // mv r/x out/x; mv out/y r/y back to back: a MOVED_FROM followed by an unrelated MOVED_TO. The
+  // reference relabels x as y; pairing by cookie keeps them apart.
+  const std::string out = tmp / "out";
+  mkdirs({"x/xs"});
+  mkdir_p(out + "/y/ys");
+  Watcher w;
+  std::vector<std::string> removed;
+  w.on_remove([&](WatchId id) { removed.push_back(w.path(id)); });
+  w.add(root, opts(IN_CREATE, kTrack));
+  do_rename(disk("x"), out + "/x");
+  do_rename(out + "/y", disk("y"));
+  std::vector<Rec> ev;
+  ASSERT_TRUE(pump_until(w, ev, [&] { return table_paths(w) == disk_dirs(root); }))
+      << "table:\n" << join(table_paths(w)) << "disk:\n" << join(disk_dirs(root)) << describe(ev);
+  long from = find_first(ev, [](const Rec& r) { return is_dir_move_from(r.mask) && r.name == "x"; });
+  long to = find_first(ev, [](const Rec& r) { return is_dir_move_to(r.mask) && r.name == "y"; });
+  ASSERT_GE(from, 0) << describe(ev);
+  ASSERT_GE(to, 0) << describe(ev);
+  EXPECT_NE(ev[from].cookie, ev[to].cookie);
+  EXPECT_GE(find_first(ev, [&](const Rec& r) { return r.name == "ys" && r.path == watched("y") && r.synthetic; }), 0)
+      << describe(ev);
+  EXPECT_EQ(std::multiset<std::string>(removed.begin(), removed.end()),
+            (std::multiset<std::string>{watched("x"), watched("x/xs")}));
+  std::size_t mark = ev.size();
+  create_file(out + "/x/xs/gone");
+  create_file(disk("y/ys/here"));
+  ASSERT_TRUE(collect_until_event(w, ev, named("here"))) << describe(ev);
+  EXPECT_EQ(ev.back().path, watched("y/ys"));
+  for (std::size_t i = mark; i < ev.size(); ++i) EXPECT_NE(ev[i].name, "gone") << describe(ev[i]);
+  EXPECT_EQ(kernel_watch_count(w.inotify_fd()), w.watch_count());
+}
+
+TEST_F(WatcherTest, RootDeletedLeavesNoWatches) {
+  mkdirs({"a"});
+  Watcher w;
+  std::vector<std::string> removed;
+  w.on_remove([&](WatchId id) { removed.push_back(w.path(id)); });
+  w.add(root, opts(IN_CREATE | IN_DELETE | IN_DELETE_SELF, kTrack));
+  do_rmdir(disk("a"));
+  do_rmdir(root);
+  std::vector<Rec> ev;
+  ASSERT_TRUE(pump_until(w, ev, [&] { return w.watch_count() == 0; })) << describe(ev);
+  EXPECT_GE(find_first(ev, [&](const Rec& r) { return is_delete_self(r.mask) && r.path == watched(""); }), 0)
+      << describe(ev);
+  EXPECT_EQ(std::multiset<std::string>(removed.begin(), removed.end()),
+            (std::multiset<std::string>{watched(""), watched("a")}));
+  EXPECT_EQ(kernel_watch_count(w.inotify_fd()), 0u);
+  EXPECT_FALSE(w.next(Clock::now() + 100ms).has_value());
+}
+
+TEST_F(WatcherTest, OneshotWatchGoesAfterItsEvent) {
+  std::string f = disk("file");
+  create_file(f);
+  Watcher w;
+  WatchId id = w.add(f, opts(IN_ATTRIB | IN_ONESHOT));
+  ASSERT_EQ(w.watch_count(), 1u);
+  ASSERT_EQ(::chmod(f.c_str(), 0600), 0);
+  ASSERT_EQ(::chmod(f.c_str(), 0640), 0);
+  std::vector<Rec> ev;
+  ASSERT_TRUE(pump_until(w, ev, [&] { return w.watch_count() == 0; })) << describe(ev);
+  ASSERT_GE(ev.size(), 1u);
+  EXPECT_EQ(ev[0].watch, id);
+  EXPECT_EQ(ev[0].path, f);
+  EXPECT_TRUE(ev[0].mask & IN_ATTRIB) << describe(ev[0]);
+  EXPECT_EQ(count_if(ev, [](const Rec& r) { return (r.mask & IN_ATTRIB) != 0; }), 1u) << describe(ev);
+  EXPECT_EQ(kernel_watch_count(w.inotify_fd()), 0u);
 }
 
 // ---------------------------------------------------------------------------------------------
