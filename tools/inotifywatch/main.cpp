@@ -1,0 +1,392 @@
+// inotifywatch: count filesystem events per watched directory, print a table at the end.
+// A drop-in for inotify-tools' inotifywatch (see man/inotifywatch.1 for where and why it differs)
+// with one addition, --live.
+#include <sys/ioctl.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <chrono>
+#include <csignal>
+#include <cstdio>
+#include <cstdlib>
+#include <ctime>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+#include <fmt/format.h>
+
+#include <libwatch/libwatch.hpp>
+#include <toolcommon/inputs.hpp>
+#include <toolcommon/messages.hpp>
+
+#include "live.hpp"
+#include "options.hpp"
+#include "stats.hpp"
+
+namespace inotifywatch {
+namespace {
+
+using libwatch::Clock;
+using libwatch::kNoWatch;
+using toolcommon::Failure;
+
+// ---- signals -----------------------------------------------------------------------------------
+
+volatile std::sig_atomic_t g_setup_interrupts = 0;
+volatile std::sig_atomic_t g_stop = 0;
+volatile std::sig_atomic_t g_print = 0;
+volatile std::sig_atomic_t g_resized = 0;
+
+void write_stderr(std::string_view s) {
+  while (!s.empty()) {
+    ssize_t n = ::write(STDERR_FILENO, s.data(), s.size());
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return;
+    s.remove_prefix(static_cast<std::size_t>(n));
+  }
+}
+
+// While watches are being set up there are no statistics yet: the first SIGINT only says so, the
+// second one gives up (exit 1), as the reference does. Other signals keep their default action.
+extern "C" void on_setup_sigint(int) {
+  int saved = errno;
+  g_setup_interrupts = g_setup_interrupts + 1;
+  if (g_setup_interrupts == 1) {
+    write_stderr(
+        "No statistics have been collected because I haven't finished establishing\n"
+        "inotify watches yet.  If you are sure you want me to exit, interrupt me again.\n");
+  } else {
+    write_stderr("No statistics collected, asked to abort before all watches could be established.\n");
+    ::_exit(1);
+  }
+  errno = saved;
+}
+
+extern "C" void on_stop(int) { g_stop = 1; }
+extern "C" void on_print(int) { g_print = 1; }
+extern "C" void on_resize(int) { g_resized = 1; }
+
+void install(int sig, void (*handler)(int), bool restart) {
+  struct sigaction sa {};
+  sa.sa_handler = handler;
+  sigemptyset(&sa.sa_mask);
+  // Without SA_RESTART the wait for events returns EINTR, so a signal ends it at once.
+  sa.sa_flags = restart ? SA_RESTART : 0;
+  ::sigaction(sig, &sa, nullptr);
+}
+
+// libwatch's wait is a ppoll() with no signal mask: a signal that lands between our check of the
+// flags and the start of that wait is only noticed when the wait ends. Bounding every wait keeps
+// that rare case short.
+constexpr auto kSignalCheckInterval = std::chrono::milliseconds(250);
+
+// ---- output ------------------------------------------------------------------------------------
+
+void write_stdout(const std::string& s) {
+  if (!s.empty()) std::fwrite(s.data(), 1, s.size(), stdout);
+  std::fflush(stdout);
+}
+
+std::string local_timestamp() {
+  std::time_t t = std::time(nullptr);
+  std::tm tm{};
+  ::localtime_r(&t, &tm);
+  char buf[64];
+  std::size_t n = std::strftime(buf, sizeof buf, "%Y-%m-%d %H:%M:%S", &tm);
+  return std::string(buf, n);
+}
+
+bool terminal_size(int& width, int& height) {
+  winsize ws{};
+  if (::ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) != 0 || ws.ws_col == 0 || ws.ws_row == 0) return false;
+  width = ws.ws_col;
+  height = ws.ws_row;
+  return true;
+}
+
+// A terminal that understands cursor addressing: stdout is a tty and TERM is not "dumb".
+bool live_terminal() {
+  if (!::isatty(STDOUT_FILENO)) return false;
+  const char* term = std::getenv("TERM");
+  return term && *term && std::string_view(term) != "dumb";
+}
+
+// ---- the run -----------------------------------------------------------------------------------
+
+class Run {
+ public:
+  explicit Run(Options opts) : opts_(std::move(opts)), stats_(opts_.requested()) {}
+
+  int main() {
+    // Regular expression first, then inotify, then the list of paths: the reference's order.
+    toolcommon::Filter filter(opts_.regex);
+    filter_ = std::move(filter);
+    try {
+      watcher_.emplace();
+    } catch (const std::system_error& e) {
+      throw Failure(toolcommon::init_error_message(e.code().value()));
+    }
+    toolcommon::WatchList list = toolcommon::build_watch_list(opts_.fromfile, opts_.operands);
+    write_stderr(list.diagnostics);
+    if (list.paths.empty()) throw Failure(std::string(toolcommon::kNoFilesMessage));
+
+    setup(list);
+    collect();
+    finish();
+    return toolcommon::kExitOk;
+  }
+
+ private:
+  void setup(const toolcommon::WatchList& list) {
+    install(SIGINT, on_setup_sigint, true);
+    write_stderr("Establishing watches...\n");
+    libwatch::Watcher& w = *watcher_;
+    w.on_remove([this](WatchId id) { retire(id); });
+    w.on_warning([this](const libwatch::Warning& warning) { warn(warning); });
+
+    const Mask requested = opts_.requested();
+    libwatch::AddOptions add;
+    add.mask = requested;
+    add.recursive = opts_.recursive;
+    // The reference follows new directories under -r only through its CREATE / MOVED_TO events,
+    // that is when they are in the requested mask (it does not add them to the mask).
+    add.track = opts_.recursive && (requested & (IN_CREATE | IN_MOVED_TO)) != 0;
+    add.dont_follow = opts_.no_dereference;
+    if (opts_.recursive) add.exclude = list.exclusions;
+
+    std::set<std::string> other_spellings;
+    for (const std::string& path : list.paths) {
+      if (opts_.recursive && opts_.verbose) write_stderr(fmt::format("Setting up watch(es) on {}\n", path));
+      WatchId id = kNoWatch;
+      try {
+        id = w.add(path, add);
+      } catch (const libwatch::WatchError& e) {
+        throw Failure(toolcommon::watch_error_message(e.operand(), e.code().value(), true));
+      }
+      if (opts_.recursive && opts_.verbose) write_stderr(fmt::format("OK, {} is now being watched.\n", path));
+      // The reference counts stored path strings: another spelling of a directory already
+      // watched ("./d" after "d") adds its paths although it shares the watches.
+      if (opts_.verbose && id != kNoWatch) {
+        std::string shown = w.path(id);
+        if (shown != path && shown != path + "/" && other_spellings.insert(path).second)
+          extra_paths_ += opts_.recursive ? subtree_size(id) : 1;
+      }
+    }
+    if (opts_.verbose) write_stderr(fmt::format("Total of {} watches.\n", w.watch_count() + extra_paths_));
+    stats_.reserve(w.table().id_limit());
+    write_stderr("Finished establishing watches, now collecting statistics.\n");
+    if (opts_.verbose && opts_.timeout) write_stderr(fmt::format("Will listen for events for {} seconds.\n", opts_.timeout));
+  }
+
+  std::size_t subtree_size(WatchId id) const {
+    const libwatch::WatchTable& t = watcher_->table();
+    std::size_t n = 0;
+    std::vector<WatchId> stack{id};
+    while (!stack.empty()) {
+      WatchId cur = stack.back();
+      stack.pop_back();
+      ++n;
+      t.for_each_child(cur, [&](WatchId c) {
+        if (t.find(t.wd(c)) == c) stack.push_back(c);
+      });
+    }
+    return n;
+  }
+
+  void retire(WatchId id) {
+    // Keep what the watch counted, under the path it had, for the final table (a row with only
+    // zeros is shown with -z only).
+    if (!opts_.zero && stats_.counts(id)[0] == 0) {
+      stats_.forget(id);
+      return;
+    }
+    stats_.retire(id, watcher_->path(id), watcher_->table().order(id));
+  }
+
+  void warn(const libwatch::Warning& warning) {
+    using Kind = libwatch::Warning::Kind;
+    std::string p = warning.path;
+    if (p.empty() || p.back() != '/') p += '/';
+    switch (warning.kind) {
+      case Kind::unreadable_subdir:
+        break;  // skipped silently, as the reference skips them
+      case Kind::new_directory:
+        write_stderr(fmt::format("Couldn't watch new directory {}: {}\n", p, toolcommon::error_text(warning.error)));
+        break;
+      case Kind::rescan_failed:
+        write_stderr(fmt::format("Couldn't watch {}: {}\n", warning.path, toolcommon::error_text(warning.error)));
+        break;
+    }
+  }
+
+  void collect() {
+    install(SIGINT, on_stop, false);
+    install(SIGTERM, on_stop, false);
+    install(SIGHUP, on_stop, false);
+    install(SIGUSR1, on_print, false);
+    if (opts_.timeout) install(SIGALRM, on_stop, false);  // the reference's -t is an alarm(2)
+
+    const auto start = Clock::now();
+    std::optional<Clock::time_point> end;
+    if (opts_.timeout) end = start + std::chrono::seconds(opts_.timeout);
+    std::optional<Clock::duration> interval;
+    if (opts_.live)
+      interval = std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(*opts_.live));
+    if (interval && live_terminal()) {
+      terminal_ = true;
+      install(SIGWINCH, on_resize, false);
+      write_stdout(std::string(kEnterScreen));
+    }
+    start_ = start;
+    last_frame_ = start;
+    Clock::time_point next_frame = start;
+
+    libwatch::Watcher& w = *watcher_;
+    const Mask requested = opts_.requested();
+    std::string scratch;
+    for (;;) {
+      if (g_stop) break;
+      auto now = Clock::now();
+      if (end && now >= *end) break;
+      if (g_print) {
+        g_print = 0;
+        if (terminal_)
+          draw(now);
+        else
+          print_snapshot();
+      }
+      if (interval && (now >= next_frame || g_resized)) {
+        g_resized = 0;
+        draw(now);
+        while (next_frame <= now) next_frame += *interval;
+      }
+      Clock::time_point wake = now + kSignalCheckInterval;
+      if (end) wake = std::min(wake, *end);
+      if (interval) wake = std::min(wake, next_frame);
+
+      auto ev = w.next(wake);
+      if (!ev) continue;
+      if (ev->watch == kNoWatch) {
+        overflow();
+        continue;
+      }
+      // Entries found by scanning a directory that just appeared (D1) were not seen by the
+      // kernel as events: they are not counted (the reference cannot count them either).
+      if (ev->synthetic || !counted(ev->mask, requested)) continue;
+      if (filter_.active()) {
+        scratch.clear();
+        w.append_path(ev->watch, scratch);
+        scratch.append(ev->name);
+        if (!filter_.passes(scratch)) continue;
+      }
+      stats_.record(ev->watch, ev->mask);
+    }
+  }
+
+  void overflow() {
+    // D4: the reference loses events silently; say that the counts are incomplete.
+    if (!overflow_reported_)
+      write_stderr("Events were lost (the inotify queue overflowed): the statistics are incomplete.\n");
+    overflow_reported_ = true;
+  }
+
+  std::vector<LiveWatch> live_watches() const {
+    std::vector<LiveWatch> live;
+    const libwatch::WatchTable& t = watcher_->table();
+    live.reserve(t.size());
+    t.for_each([&](WatchId id) { live.push_back(LiveWatch{id, t.order(id)}); });
+    return live;
+  }
+
+  PathFn path_fn() const {
+    return [this](WatchId id, std::string& out) { watcher_->append_path(id, out); };
+  }
+
+  // The table as the reference prints it at the end, or "No events occurred." (stderr).
+  bool render_final(std::string& out) const {
+    if (stats_.events() == 0) return false;
+    auto live = live_watches();
+    auto rows = stats_.rows(live, opts_.sort, opts_.zero);
+    auto cols = stats_.columns(live, opts_.zero);
+    render_table(out, stats_, rows, cols, path_fn());
+    return true;
+  }
+
+  // SIGUSR1: the table so far, then an empty line.
+  void print_snapshot() {
+    std::string out;
+    if (!render_final(out)) write_stderr("No events occurred.\n");
+    out += '\n';
+    write_stdout(out);
+  }
+
+  LiveStatus status(Clock::time_point now) {
+    LiveStatus s;
+    s.elapsed = now - start_;
+    s.events = stats_.events();
+    double secs = std::chrono::duration<double>(now - last_frame_).count();
+    s.rate = secs > 0 ? static_cast<double>(s.events - last_frame_events_) / secs : 0.0;
+    s.watches = watcher_->watch_count();
+    last_frame_ = now;
+    last_frame_events_ = s.events;
+    return s;
+  }
+
+  void draw(Clock::time_point now) {
+    auto live = live_watches();
+    auto rows = stats_.rows(live, opts_.sort, opts_.zero);
+    auto cols = stats_.columns(live, opts_.zero);
+    std::string out;
+    if (terminal_) {
+      int width = 80;
+      int height = 24;
+      terminal_size(width, height);
+      render_frame(out, status(now), stats_, rows, cols, path_fn(), width, height);
+    } else {
+      render_log_block(out, local_timestamp(), status(now), stats_, rows, cols, path_fn());
+    }
+    write_stdout(out);
+  }
+
+  void finish() {
+    if (terminal_) write_stdout(std::string(kLeaveScreen));
+    std::string out;
+    if (!render_final(out)) {
+      write_stderr("No events occurred.\n");
+      return;
+    }
+    write_stdout(out);
+  }
+
+  Options opts_;
+  Stats stats_;
+  toolcommon::Filter filter_;
+  std::optional<libwatch::Watcher> watcher_;
+  std::size_t extra_paths_ = 0;
+  bool terminal_ = false;
+  bool overflow_reported_ = false;
+  Clock::time_point start_{};
+  Clock::time_point last_frame_{};
+  std::uint64_t last_frame_events_ = 0;
+};
+
+}  // namespace
+}  // namespace inotifywatch
+
+int main(int argc, char** argv) {
+  using namespace inotifywatch;
+  try {
+    Options opts = parse_options(argc, argv);
+    Run run(std::move(opts));
+    return run.main();
+  } catch (const toolcommon::Failure& f) {
+    write_stderr(f.message());
+    return f.status();
+  } catch (const std::exception& e) {
+    write_stderr(fmt::format("{}\n", e.what()));
+    return 1;
+  }
+}

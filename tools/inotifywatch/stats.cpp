@@ -1,0 +1,116 @@
+#include "stats.hpp"
+
+#include <algorithm>
+#include <bit>
+#include <iterator>
+
+#include <fmt/format.h>
+
+namespace inotifywatch {
+
+int column_for(Mask key) noexcept {
+  for (std::size_t i = 0; i < kColumns.size(); ++i)
+    if (kColumns[i].mask == key) return static_cast<int>(i);
+  return -1;
+}
+
+Stats::Stats(Mask requested) : requested_(requested) {
+  slot_of_bit_.fill(0);
+  slot_of_column_.fill(-1);
+  for (std::size_t i = 0; i < kColumns.size(); ++i) {
+    if ((kColumns[i].mask & requested) == 0) continue;
+    const int s = static_cast<int>(stride_++);
+    slot_of_column_[i] = s;
+    column_bits_ |= kColumns[i].mask;
+    slot_of_bit_[static_cast<std::size_t>(std::countr_zero(kColumns[i].mask))] = static_cast<std::int8_t>(s);
+  }
+  zeros_.assign(stride_, 0);
+}
+
+void Stats::reserve(std::size_t limit) {
+  if (limit <= capacity_) return;
+  std::size_t cap = std::max({limit, capacity_ * 2, std::size_t{64}});
+  counts_.resize(cap * stride_, 0);
+  capacity_ = cap;
+}
+
+void Stats::retire(WatchId id, std::string path, std::uint32_t order) {
+  const Count* c = counts_of(id);
+  retired_.push_back(Retired{std::move(path), order});
+  retired_counts_.insert(retired_counts_.end(), c, c + stride_);
+  forget(id);
+}
+
+void Stats::forget(WatchId id) noexcept {
+  if (id < capacity_) std::fill_n(counts_.data() + std::size_t{id} * stride_, stride_, Count{0});
+}
+
+std::vector<Row> Stats::rows(std::span<const LiveWatch> live, SortKey key, bool zero) const {
+  std::vector<Row> out;
+  out.reserve(zero ? live.size() + retired_.size() : 0);
+  for (const LiveWatch& w : live) {
+    const Count* c = counts_of(w.id);
+    if (zero || c[0] != 0) out.push_back(Row{c, w.order, w.id, nullptr});
+  }
+  for (std::size_t i = 0; i < retired_.size(); ++i) {
+    const Count* c = retired_counts_.data() + i * stride_;
+    if (zero || c[0] != 0) out.push_back(Row{c, retired_[i].order, libwatch::kNoWatch, &retired_[i].path});
+  }
+  // A key without a slot is refused while parsing options; fall back to the total regardless.
+  const int s = std::max(slot(key.column), 0);
+  const bool asc = key.ascending;
+  std::sort(out.begin(), out.end(), [s, asc](const Row& a, const Row& b) {
+    const Count x = a.counts[s];
+    const Count y = b.counts[s];
+    if (x != y) return asc ? x < y : x > y;
+    return a.order < b.order;  // ties: creation order (the reference: watch descriptor) ascending
+  });
+  return out;
+}
+
+std::uint64_t Stats::grand_total(std::span<const LiveWatch> live, int s) const {
+  std::uint64_t sum = 0;
+  for (const LiveWatch& w : live) sum += counts_of(w.id)[s];
+  for (std::size_t i = 0; i < retired_.size(); ++i) sum += retired_counts_[i * stride_ + static_cast<std::size_t>(s)];
+  return sum;
+}
+
+std::vector<int> Stats::columns(std::span<const LiveWatch> live, bool zero) const {
+  std::vector<int> out;
+  for (std::size_t i = 0; i < kColumns.size(); ++i) {
+    const int s = slot_of_column_[i];
+    if (s < 0) continue;
+    if (zero || grand_total(live, s) != 0) out.push_back(static_cast<int>(i));
+  }
+  return out;
+}
+
+void append_row_path(std::string& out, const Row& row, const PathFn& path_of) {
+  if (row.retired_path)
+    out += *row.retired_path;
+  else
+    path_of(row.id, out);
+}
+
+void render_table(std::string& out, const Stats& stats, std::span<const Row> rows, std::span<const int> columns,
+                  const PathFn& path_of) {
+  auto it = std::back_inserter(out);
+  out += kTotalName;
+  out += "  ";
+  for (int c : columns) {
+    out += kColumns[static_cast<std::size_t>(c)].name;
+    out += "  ";
+  }
+  out += "filename\n";
+  for (const Row& row : rows) {
+    fmt::format_to(it, "{:<{}}  ", row.counts[0], kTotalName.size());
+    for (int c : columns) {
+      const Column& col = kColumns[static_cast<std::size_t>(c)];
+      fmt::format_to(it, "{:<{}}  ", row.counts[stats.slot(c)], col.name.size());
+    }
+    append_row_path(out, row, path_of);
+    out += '\n';
+  }
+}
+
+}  // namespace inotifywatch
