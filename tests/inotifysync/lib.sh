@@ -21,7 +21,7 @@ fail() {
   exit 1
 }
 
-note() { printf '# %s\n' "$*" >&2; }
+note() { printf '# %s\n' "$*" | tee -a "$T/notes" >&2; }
 
 dump_logs() {
   local f
@@ -196,3 +196,13 @@ stop_sync() {
 }
 
 not_running() { ! kill -0 "$1" 2>/dev/null || [ "$(cut -d' ' -f3 "/proc/$1/stat" 2>/dev/null)" = Z ]; }
+
+# The evflood helper: built by CMake, or compiled here when the tests run on their own.
+evflood_path() {
+  if [ -n "${INOTIFYSYNC_EVFLOOD:-}" ] && [ -x "$INOTIFYSYNC_EVFLOOD" ]; then
+    printf '%s\n' "$INOTIFYSYNC_EVFLOOD"
+    return
+  fi
+  cc -O2 -o "$T/evflood" "$here/evflood.c" || fail "cannot compile evflood.c"
+  printf '%s\n' "$T/evflood"
+}
