@@ -1,7 +1,7 @@
 #include "libwatch/watch_table.hpp"
 
-#include <cassert>
 #include <algorithm>
+#include <cassert>
 #include <cstring>
 #include <functional>
 

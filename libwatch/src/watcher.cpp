@@ -95,8 +95,8 @@ struct Watcher::Impl {
     WatchId id;
     std::string operand;
     AddOptions options;
-    Mask kmask;  // what the kernel is asked for (before IN_ONLYDIR / IN_DONT_FOLLOW)
-    bool walked; // a directory watched through a walk
+    Mask kmask;   // what the kernel is asked for (before IN_ONLYDIR / IN_DONT_FOLLOW)
+    bool walked;  // a directory watched through a walk
   };
   std::vector<Root> roots;
   std::unordered_map<WatchId, std::size_t> root_index;

@@ -32,9 +32,7 @@ constexpr bool is_dir_move_to(Mask m) noexcept { return is_move_to(m) && is_dir(
 // A new directory appeared in a watched directory (created or moved in).
 constexpr bool is_dir_arrival(Mask m) noexcept { return is_dir_create(m) || is_dir_move_to(m); }
 // The kernel delivers these whether or not they were asked for (inotify(7)).
-constexpr bool is_unrequested_kind(Mask m) noexcept {
-  return (m & (IN_IGNORED | IN_UNMOUNT | IN_Q_OVERFLOW)) != 0;
-}
+constexpr bool is_unrequested_kind(Mask m) noexcept { return (m & (IN_IGNORED | IN_UNMOUNT | IN_Q_OVERFLOW)) != 0; }
 
 // One event. For kernel events the fields are the kernel's; synthetic events (D1: entries found
 // by scanning a directory that just appeared) have mask IN_CREATE (| IN_ISDIR) and cookie 0.
@@ -43,9 +41,9 @@ struct Event {
   int wd = -1;               // the kernel's watch descriptor (-1 for IN_Q_OVERFLOW)
   Mask mask = 0;
   std::uint32_t cookie = 0;
-  std::string_view name;     // entry name; empty for events on the watched object itself.
-                             // Valid until the next call to Watcher::next().
-  bool synthetic = false;    // produced by a scan, not read from the kernel
+  std::string_view name;   // entry name; empty for events on the watched object itself.
+                           // Valid until the next call to Watcher::next().
+  bool synthetic = false;  // produced by a scan, not read from the kernel
 };
 
 // Event names as inotifywait spells them, in the order it prints them.

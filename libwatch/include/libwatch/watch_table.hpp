@@ -30,7 +30,7 @@ class WatchTable {
   // A subdirectory of a watched directory. Same rule when wd is already known.
   WatchId add_child(int wd, WatchId parent, std::string_view name);
 
-  WatchId find(int wd) const noexcept;                                      // kNoWatch if unknown
+  WatchId find(int wd) const noexcept;                                       // kNoWatch if unknown
   WatchId find_child(WatchId parent, std::string_view name) const noexcept;  // kNoWatch if none
   bool contains(WatchId id) const noexcept;  // a live (or detached but still referenced) entry
 
@@ -64,7 +64,7 @@ class WatchTable {
   template <class F>
   void for_each_child(WatchId id, F&& f) const;
 
-  std::size_t size() const noexcept { return live_; }             // live watches (wd in the table)
+  std::size_t size() const noexcept { return live_; }            // live watches (wd in the table)
   std::size_t id_limit() const noexcept { return node_count_; }  // ids are < id_limit()
   std::size_t memory_bytes() const noexcept;
 
