@@ -404,6 +404,35 @@ TEST_F(WatcherTest, NewDirectoryWhoseParentIsRenamedBeforeItIsSeen) {
       << describe(ev);
 }
 
+TEST_F(WatcherTest, StalePathInABacklogDoesNotMisattributeADirectory) {
+  // mkdir p/n; mv p q; mkdir p; mkdir p/n -- all before the watcher reads. When it handles the
+  // first CREATE n, "p/n" names the second directory, not the one the event was about.
+  mkdirs({"p"});
+  Watcher w;
+  w.add(root, opts(IN_CREATE, kTrack));
+  do_mkdir(disk("p/n"));
+  do_rename(disk("p"), disk("q"));
+  do_mkdir(disk("p"));
+  do_mkdir(disk("p/n"));
+  create_file(disk("sentinel"));
+  std::vector<Rec> ev;
+  ASSERT_TRUE(collect_until_event(w, ev, named("sentinel"))) << describe(ev);
+  pump_until(w, ev, [&] { return table_paths(w) == disk_dirs(root); }, 5s);
+  EXPECT_EQ(table_paths(w), disk_dirs(root)) << "table:\n" << join(table_paths(w));
+  EXPECT_EQ(kernel_watch_count(w.inotify_fd()), w.watch_count());
+  create_file(disk("p/n/in_p"));
+  create_file(disk("q/n/in_q"));
+  collect_until(w, ev, [](const std::vector<Rec>& v) {
+    return find_first(v, named("in_p")) >= 0 && find_first(v, named("in_q")) >= 0;
+  }, 5s);
+  long in_p = find_first(ev, named("in_p"));
+  long in_q = find_first(ev, named("in_q"));
+  ASSERT_GE(in_p, 0) << describe(ev);
+  EXPECT_EQ(ev[in_p].path, watched("p/n")) << describe(ev);
+  ASSERT_GE(in_q, 0) << "q/n is not watched\n" << describe(ev);
+  EXPECT_EQ(ev[in_q].path, watched("q/n")) << describe(ev);
+}
+
 // ---------------------------------------------------------------------------------------------
 // Moves across the tree's boundary
 
@@ -824,6 +853,30 @@ TEST_F(WatcherTest, ExclusionOfANestedDirectory) {
   w.add(root, o);
   EXPECT_EQ(table_paths(w), (std::multiset<std::string>{watched(""), watched("a"), watched("a/b2")}))
       << join(table_paths(w));
+}
+
+TEST_F(WatcherTest, ExclusionsAlsoPruneDirectoriesThatAppearLater) {
+  // COMPATIBILITY.md D5: new directories are always watched under -r, but '@' exclusions still
+  // prune. `rm -rf node_modules && npm install` must not bring node_modules into the watch.
+  mkdirs({"src", "node_modules/pkg"});
+  Watcher w;
+  w.add(root, opts(IN_CREATE | IN_DELETE, kTrack, {root + "/node_modules"}));
+  ASSERT_EQ(table_paths(w), (std::multiset<std::string>{watched(""), watched("src")}));
+  testsupport::remove_all(disk("node_modules"));
+  mkdir_p(disk("node_modules/pkg/lib"));
+  do_rename(disk("src"), disk("src2"));
+  mkdir_p(disk("moved/node_modules"));
+  do_rename(disk("moved"), disk("src2/moved"));  // not excluded: only root/node_modules is
+  create_file(disk("sentinel"));
+  std::vector<Rec> ev;
+  ASSERT_TRUE(collect_until_event(w, ev, named("sentinel"))) << describe(ev);
+  pump_until(w, ev, [&] { return w.watch_count() == 4; }, 5s);
+  // (The overflow repair already walks with the exclusions: without this, whether node_modules is
+  // watched would depend on whether an overflow happened.)
+  EXPECT_EQ(table_paths(w), (std::multiset<std::string>{watched(""), watched("src2"), watched("src2/moved"),
+                                                        watched("src2/moved/node_modules")}))
+      << join(table_paths(w));
+  EXPECT_EQ(kernel_watch_count(w.inotify_fd()), w.watch_count());
 }
 
 // ---------------------------------------------------------------------------------------------
