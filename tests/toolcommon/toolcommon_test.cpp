@@ -24,9 +24,32 @@ using toolcommon::ArgKind;
 using toolcommon::OptionSpec;
 
 // inotifywait's table, in the reference's long-option order.
-enum Id { kHelp, kEvent, kMonitor, kQuiet, kTimeout, kFilename, kRecursive, kInotify, kFanotify, kFilesystem,
-          kCsv, kDaemon, kSyslog, kNoDeref, kFormat, kNoNewline, kTimefmt, kFromfile, kOutfile, kExclude,
-          kExcludei, kInclude, kIncludei, kLive };
+enum Id {
+  kHelp,
+  kEvent,
+  kMonitor,
+  kQuiet,
+  kTimeout,
+  kFilename,
+  kRecursive,
+  kInotify,
+  kFanotify,
+  kFilesystem,
+  kCsv,
+  kDaemon,
+  kSyslog,
+  kNoDeref,
+  kFormat,
+  kNoNewline,
+  kTimefmt,
+  kFromfile,
+  kOutfile,
+  kExclude,
+  kExcludei,
+  kInclude,
+  kIncludei,
+  kLive
+};
 const OptionSpec kTable[] = {
     {kHelp, 'h', "help"},
     {kEvent, 'e', "event", ArgKind::required},
@@ -115,7 +138,8 @@ Outcome glibc(const std::vector<std::string>& args) {
   optind = 0;  // full re-initialisation (also re-reads POSIXLY_CORRECT)
   opterr = 1;
   int c;
-  while ((c = getopt_long(static_cast<int>(storage.size()), argv.data(), shortopts.c_str(), longopts.data(), nullptr)) != -1) {
+  while ((c = getopt_long(static_cast<int>(storage.size()), argv.data(), shortopts.c_str(), longopts.data(),
+                          nullptr)) != -1) {
     if (c == '?') {
       o.error = true;
       break;
@@ -294,7 +318,8 @@ TEST(EventList, UnknownNamesAnywhereAreRejectedWithTheWholeArgument) {
     toolcommon::event_list_or_fail("modify,foo");
     FAIL() << "no exception";
   } catch (const toolcommon::Failure& f) {
-    EXPECT_EQ(f.message(), "'modify,foo' is not a valid event!  Run with the '--help' option to see a list of events.\n");
+    EXPECT_EQ(f.message(),
+              "'modify,foo' is not a valid event!  Run with the '--help' option to see a list of events.\n");
     EXPECT_EQ(f.status(), 1);
   }
 }
@@ -330,7 +355,8 @@ TEST(Timeout, ReferenceMessages) {
 }
 
 TEST(Timeout, NegativeAndWrappingValuesAreRejectedD9) {
-  EXPECT_EQ(timeout_error("-1"), "'-1' is not a valid timeout value.\nPlease specify a number of seconds from 0 to 4294967295.\n");
+  EXPECT_EQ(timeout_error("-1"),
+            "'-1' is not a valid timeout value.\nPlease specify a number of seconds from 0 to 4294967295.\n");
   EXPECT_EQ(timeout_error("4294967296"),
             "'4294967296' is not a valid timeout value.\nPlease specify a number of seconds from 0 to 4294967295.\n");
 }
@@ -439,11 +465,13 @@ TEST(Regex, BadPatternMessages) {
 }
 
 TEST(Messages, WatchErrors) {
-  EXPECT_EQ(toolcommon::watch_error_message("nonexist", ENOENT), "Couldn't watch nonexist: No such file or directory\n");
+  EXPECT_EQ(toolcommon::watch_error_message("nonexist", ENOENT),
+            "Couldn't watch nonexist: No such file or directory\n");
   EXPECT_EQ(toolcommon::watch_error_message("x", EACCES, true), "Failed to watch x: Permission denied\n");
-  EXPECT_EQ(toolcommon::watch_error_message("d", ENOSPC),
-            "Failed to watch d; upper limit on inotify watches reached!\n"
-            "Please increase the amount of inotify watches allowed per user via `/proc/sys/fs/inotify/max_user_watches'.\n");
+  EXPECT_EQ(
+      toolcommon::watch_error_message("d", ENOSPC),
+      "Failed to watch d; upper limit on inotify watches reached!\n"
+      "Please increase the amount of inotify watches allowed per user via `/proc/sys/fs/inotify/max_user_watches'.\n");
   EXPECT_EQ(toolcommon::init_error_message(EMFILE),
             "Couldn't initialize inotify: Too many open files\n"
             "Try increasing the value of /proc/sys/fs/inotify/max_user_instances\n");

@@ -31,8 +31,8 @@ std::string cli_name(const OptionSpec& spec) {
 }
 
 std::string canonical_token(const Occurrence& o) {
-  std::string t = o.spec->long_name.empty() ? fmt::format("-{}", o.spec->short_name)
-                                            : fmt::format("--{}", o.spec->long_name);
+  std::string t =
+      o.spec->long_name.empty() ? fmt::format("-{}", o.spec->short_name) : fmt::format("--{}", o.spec->long_name);
   if (o.spec->arg == ArgKind::none) return t;
   // CLI11 accepts "=" only after a long name; a short-only option gets its value attached.
   if (!o.spec->long_name.empty()) t += '=';
@@ -56,7 +56,7 @@ class Scanner {
         return;
       }
       if (a.size() < 2 || a[0] != '-') {  // an operand ("-" alone is one too)
-        if (posix_) {  // POSIXLY_CORRECT: the first operand ends option processing
+        if (posix_) {                     // POSIXLY_CORRECT: the first operand ends option processing
           for (; i < args_.size(); ++i) result.operands.push_back(args_[i]);
           return;
         }
@@ -212,8 +212,8 @@ ParseResult parse_command_line(std::string_view argv0, std::span<const std::stri
           ->trigger_on_parse()
           ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
     } else {
-      app.add_option_function<std::string>(
-             cli_name(spec), [id, &handler](const std::string& token) { handler(id, decode(token)); })
+      app.add_option_function<std::string>(cli_name(spec),
+                                           [id, &handler](const std::string& token) { handler(id, decode(token)); })
           ->trigger_on_parse()
           ->multi_option_policy(CLI::MultiOptionPolicy::TakeLast)
           ->allow_extra_args(false);
@@ -233,8 +233,7 @@ ParseResult parse_command_line(std::string_view argv0, std::span<const std::stri
   return result;
 }
 
-ParseResult parse_command_line(int argc, char** argv, std::span<const OptionSpec> table,
-                               const OptionHandler& handler) {
+ParseResult parse_command_line(int argc, char** argv, std::span<const OptionSpec> table, const OptionHandler& handler) {
   std::vector<std::string> args;
   for (int i = 1; i < argc; ++i) args.emplace_back(argv[i]);
   return parse_command_line(argc > 0 && argv[0] ? argv[0] : "", args, table, handler);

@@ -47,7 +47,8 @@ std::uint32_t parse_timeout(std::string_view arg) {
   if (end == s.c_str() || *end != '\0')
     throw Failure(fmt::format("'{}' is not a valid timeout value.\n{}", s, kLongInt));
   if (v < 0 || static_cast<unsigned long>(v) > kMaxTimeout)  // D9
-    throw Failure(fmt::format("'{}' is not a valid timeout value.\nPlease specify a number of seconds from 0 to {}.\n", s, kMaxTimeout));
+    throw Failure(fmt::format("'{}' is not a valid timeout value.\nPlease specify a number of seconds from 0 to {}.\n",
+                              s, kMaxTimeout));
   return static_cast<std::uint32_t>(v);
 }
 

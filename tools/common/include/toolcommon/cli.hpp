@@ -57,7 +57,6 @@ ParseResult parse_command_line(std::string_view argv0, std::span<const std::stri
                                std::span<const OptionSpec> table, const OptionHandler& handler);
 
 // Convenience for main(): args taken from argv[1..argc).
-ParseResult parse_command_line(int argc, char** argv, std::span<const OptionSpec> table,
-                               const OptionHandler& handler);
+ParseResult parse_command_line(int argc, char** argv, std::span<const OptionSpec> table, const OptionHandler& handler);
 
 }  // namespace toolcommon

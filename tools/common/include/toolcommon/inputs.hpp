@@ -57,8 +57,7 @@ struct WatchList {
 // bytes; empty lines and a lone "@" are skipped; "@X" excludes X. An unreadable FILE is reported
 // in diagnostics and the operands are still used. Operands: "" and "@" are skipped, "@X" excludes
 // X, anything else is a path. The caller prints kNoFilesMessage when paths is empty.
-WatchList build_watch_list(const std::optional<std::string>& fromfile,
-                           std::span<const std::string> operands);
+WatchList build_watch_list(const std::optional<std::string>& fromfile, std::span<const std::string> operands);
 
 // ---- --exclude / --excludei / --include / --includei -----------------------------------------
 

@@ -1,0 +1,239 @@
+// inotifywait: wait for filesystem events and print them, a drop-in for inotify-tools' program.
+// The startup sequence follows the reference step by step (section 1.3 of the reference notes),
+// because the order of its messages is part of the interface.
+#include <fcntl.h>
+#include <sys/inotify.h>
+#include <unistd.h>
+
+#include <array>
+#include <cerrno>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <system_error>
+
+#include <fmt/format.h>
+#include <libwatch/fd.hpp>
+#include <libwatch/watcher.hpp>
+#include <toolcommon/inputs.hpp>
+#include <toolcommon/messages.hpp>
+
+#include "format.hpp"
+#include "options.hpp"
+#include "output.hpp"
+
+namespace inotifywait {
+namespace {
+
+using libwatch::Clock;
+using libwatch::kNoWatch;
+using libwatch::WatchId;
+using toolcommon::Failure;
+
+// D4: printed (not with -qq) whenever events were lost, kernel or our own queue.
+constexpr std::string_view kOverflowWarning =
+    "Warning: the event queue overflowed and some events were lost; the watches have been re-synchronised with the "
+    "disk.\n";
+
+// The rendered %w of recently seen watches, so that a burst in one directory does not walk the
+// watch tree for every event. Direct-mapped; an entry is valid for one table generation.
+class PathCache {
+ public:
+  std::string_view get(const libwatch::Watcher& w, WatchId id) {
+    if (id == kNoWatch) return {};
+    Slot& s = slots_[id % slots_.size()];
+    std::uint64_t gen = w.table().generation();
+    if (s.id != id || s.generation != gen) {
+      s.path.clear();
+      w.append_path(id, s.path);
+      s.id = id;
+      s.generation = gen;
+    }
+    return s.path;
+  }
+
+ private:
+  struct Slot {
+    WatchId id = kNoWatch;
+    std::uint64_t generation = 0;
+    std::string path;
+  };
+  std::array<Slot, 256> slots_;
+};
+
+std::unique_ptr<libwatch::Watcher> make_watcher() {
+  try {
+    return std::make_unique<libwatch::Watcher>();
+  } catch (const std::system_error& e) {
+    throw Failure(toolcommon::init_error_message(e.code().value()));
+  }
+}
+
+// D8: -d changes to "/" before watching, so relative paths are made absolute first.
+std::string absolute(const std::string& cwd, const std::string& path) {
+  if (path.empty() || path[0] == '/') return path;
+  return cwd + (cwd.size() > 1 ? "/" : "") + path;
+}
+
+int open_outfile(const std::string& path) {
+  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+  if (fd < 0) throw Failure(fmt::format("Failed to open output file {}\n", path));
+  return fd;
+}
+
+void move_to_stdout(int fd) {
+  if (fd != 1) {
+    ::dup2(fd, 1);
+    ::close(fd);
+  }
+}
+
+int run(int argc, char** argv) {
+  Options opts = parse_options(argc, argv);
+
+  // Step 13: the inotify instance. With -d it is created after the fork (a process forks with
+  // one thread only), so probe now to report a failure where the reference does.
+  std::unique_ptr<libwatch::Watcher> watcher;
+  if (opts.daemon) {
+    libwatch::Fd probe(::inotify_init1(IN_CLOEXEC));
+    if (!probe) throw Failure(toolcommon::init_error_message(errno));
+  } else {
+    watcher = make_watcher();
+  }
+
+  // Steps 14 and 15: the regular expression and the format, before any watch exists.
+  toolcommon::Filter filter(opts.regex);
+  Format format = opts.csv      ? Format::csv()
+                  : opts.format ? Format::custom(*opts.format, opts.no_newline, opts.timefmt.value_or(""))
+                                : Format::default_format();
+
+  // Step 16: the masks.
+  const libwatch::Mask requested = opts.requested();
+  libwatch::AddOptions add;
+  add.mask = requested;
+  add.recursive = opts.recursive;
+  add.track = opts.recursive && opts.monitor;
+  add.dont_follow = opts.no_dereference;
+
+  // Step 17: what to watch.
+  toolcommon::WatchList list = toolcommon::build_watch_list(opts.fromfile, opts.operands);
+  Messages::error(list.diagnostics);
+  if (list.paths.empty()) throw Failure(std::string(toolcommon::kNoFilesMessage));
+
+  // Step 18: -d or -o.
+  if (opts.daemon) {
+    std::string cwd;
+    if (char* c = ::getcwd(nullptr, 0)) {
+      cwd = c;
+      std::free(c);
+    }
+    for (auto& p : list.paths) p = absolute(cwd, p);
+    for (auto& p : list.exclusions) p = absolute(cwd, p);
+    int fd = open_outfile(*opts.outfile);  // D8: created if missing
+    if (::daemon(0, 0) != 0) throw Failure("Failed to daemonize!\n");
+    move_to_stdout(fd);
+  } else if (opts.outfile) {
+    move_to_stdout(open_outfile(*opts.outfile));
+  }
+
+  // Step 19.
+  Messages messages;
+  if (opts.syslog) messages.use_syslog();
+  if (!watcher) {
+    try {
+      watcher = std::make_unique<libwatch::Watcher>();
+    } catch (const std::system_error& e) {
+      messages.routable(toolcommon::init_error_message(e.code().value()));
+      return toolcommon::kExitFailure;
+    }
+  }
+  const int quiet = opts.quiet;
+  watcher->on_warning([&messages](const libwatch::Warning& w) {
+    switch (w.kind) {
+      case libwatch::Warning::Kind::new_directory:
+        messages.routable(
+            fmt::format("Couldn't watch new directory {}: {}\n", w.path, toolcommon::error_text(w.error)));
+        break;
+      case libwatch::Warning::Kind::rescan_failed:
+        messages.routable(fmt::format("Couldn't watch {}: {}\n", w.path, toolcommon::error_text(w.error)));
+        break;
+      case libwatch::Warning::Kind::unreadable_subdir:
+        break;  // skipped silently, as the reference does
+    }
+  });
+
+  // Steps 20 to 22.
+  if (quiet == 0)
+    messages.routable(opts.recursive ? "Setting up watches.  Beware: since -r was given, this may take a while!\n"
+                                     : "Setting up watches.\n");
+  if (opts.recursive) add.exclude = list.exclusions;  // '@' only matters for recursive setup
+  for (const auto& path : list.paths) {
+    try {
+      watcher->add(path, add);
+    } catch (const libwatch::WatchError& e) {
+      messages.routable(toolcommon::watch_error_message(e.operand(), e.code().value()));
+      return toolcommon::kExitFailure;
+    } catch (const std::system_error& e) {
+      messages.routable(toolcommon::watch_error_message(path, e.code().value()));
+      return toolcommon::kExitFailure;
+    }
+  }
+  if (quiet == 0) messages.routable("Watches established.\n");
+
+  // Step 24: the event loop.
+  EventOutput out;
+  PathCache paths;
+  std::string match;  // "%w%f" for the regular expression
+  match.reserve(4096);
+  const auto timeout = std::chrono::seconds(opts.timeout);
+  std::optional<Clock::time_point> deadline;
+  if (opts.timeout) deadline = Clock::now() + timeout;
+  std::uint64_t overflows_seen = 0;
+
+  while (true) {
+    if (!watcher->has_pending()) out.flush();  // nothing more right now: let readers see it
+    auto ev = watcher->next(deadline);
+    if (!ev) {
+      if (watcher->interrupted()) continue;
+      out.flush();
+      return toolcommon::kExitTimeout;
+    }
+    if (watcher->overflows() != overflows_seen) {  // D4
+      overflows_seen = watcher->overflows();
+      if (quiet < 2) {
+        out.flush();
+        messages.routable(kOverflowWarning);
+      }
+    }
+    std::string_view path = paths.get(*watcher, ev->watch);
+    if (filter.active()) {
+      match.assign(path);
+      match.append(ev->name);
+      if (!filter.passes(match)) continue;
+    }
+    const bool wanted = (ev->mask & requested) != 0;
+    if (wanted && quiet < 2) {
+      format.render({path, ev->name, ev->mask, ev->cookie}, out.buffer());
+      out.maybe_flush();
+    }
+    if (!opts.monitor) {
+      out.flush();
+      return wanted ? toolcommon::kExitOk : toolcommon::kExitFailure;
+    }
+    if (wanted && deadline) deadline = Clock::now() + timeout;  // D13: only printed events count
+  }
+}
+
+}  // namespace
+}  // namespace inotifywait
+
+int main(int argc, char** argv) {
+  try {
+    return inotifywait::run(argc, argv);
+  } catch (const toolcommon::Failure& f) {
+    std::fflush(stdout);
+    inotifywait::Messages::error(f.message());
+    return f.status();
+  }
+}

@@ -1,0 +1,45 @@
+// inotifywait's command line: the option table, parsing and the reference's validation order.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <libwatch/event.hpp>
+#include <toolcommon/inputs.hpp>
+
+namespace inotifywait {
+
+struct Options {
+  bool monitor = false;
+  bool daemon = false;
+  bool syslog = false;
+  bool recursive = false;
+  bool no_dereference = false;
+  bool csv = false;
+  bool no_newline = false;
+  int quiet = 0;
+  std::uint32_t timeout = 0;          // seconds, 0 = none
+  libwatch::Mask events = 0;          // OR of every -e; 0 = none given (all events)
+  std::optional<std::string> format;  // --format as given (the last one, D11)
+  std::optional<std::string> timefmt;
+  std::optional<std::string> fromfile;
+  std::optional<std::string> outfile;
+  toolcommon::RegexOptions regex;
+  std::vector<std::string> operands;
+
+  // The mask used for printing and for the single-event exit status (IN_ALL_EVENTS by default).
+  libwatch::Mask requested() const noexcept { return events ? events : IN_ALL_EVENTS; }
+};
+
+// Parses argv and runs the checks of the reference's steps 1 to 12 (parse-time errors, then the
+// consistency checks, then warnings, then the exit for a getopt error). Everything it prints goes
+// to stderr, except --help (stdout). Throws toolcommon::Failure to end the program (the message,
+// if any, has not been printed yet: the caller prints it).
+Options parse_options(int argc, char** argv);
+
+// The --help text (D16: our name and version, the reference's layout).
+std::string help_text();
+
+}  // namespace inotifywait
