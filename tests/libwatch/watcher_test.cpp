@@ -276,6 +276,45 @@ TEST_F(WatcherTest, NewDirectoryTreeIsReportedInOrder) {
   EXPECT_EQ(w.watch_count(), 4u);
 }
 
+TEST_F(WatcherTest, DestructionClosesTheInotifyFd) {
+  int fd = -1;
+  {
+    Watcher w;
+    w.add(root, opts(IN_CREATE));
+    fd = w.inotify_fd();
+    ASSERT_GE(fd, 0);
+    create_file(disk("f"));  // an event left unread
+  }
+  errno = 0;
+  EXPECT_EQ(::fcntl(fd, F_GETFD), -1);
+  EXPECT_EQ(errno, EBADF);
+}
+
+TEST_F(WatcherTest, DestructionWithAFullQueueDoesNotHang) {
+  // The reader thread is blocked on a full in-process queue when the Watcher goes away.
+  mkdirs({"fill"});
+  auto res = run_in_child(
+      [&](int out) {
+        {
+          Watcher w(with_queue_bytes(4096));
+          w.add(root, opts(IN_MODIFY, kRecursive));
+          int a = ::open(disk("fill/a").c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+          int b = ::open(disk("fill/b").c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+          for (int i = 0; i < 20000; ++i) [[maybe_unused]] auto n = ::pwrite(i % 2 ? b : a, "x", 1, 0);
+          ::close(a);
+          ::close(b);
+          // Let the reader run into the bound: wait until it has taken something from the kernel.
+          auto until = Clock::now() + 10s;
+          while (Clock::now() < until && !w.has_pending()) std::this_thread::sleep_for(1ms);
+          write_line(out, "destroying");
+        }
+        write_line(out, "destroyed");
+      },
+      30s);
+  EXPECT_FALSE(res.timed_out) << "the destructor hung:\n" << res.output;
+  EXPECT_EQ(lines_of(res.output), (std::vector<std::string>{"destroying", "destroyed"})) << res.output;
+}
+
 // ---------------------------------------------------------------------------------------------
 // Renames inside the tree
 
