@@ -95,8 +95,9 @@ struct Watcher::Impl {
     WatchId id;
     std::string operand;
     AddOptions options;
-    Mask kmask;   // what the kernel is asked for (before IN_ONLYDIR / IN_DONT_FOLLOW)
-    bool walked;  // a directory watched through a walk
+    Mask kmask;                        // what the kernel is asked for (before IN_ONLYDIR / IN_DONT_FOLLOW)
+    bool walked;                       // a directory watched through a walk
+    std::vector<std::string> exclude;  // '@' exclusions without their trailing '/'
   };
   std::vector<Root> roots;
   std::unordered_map<WatchId, std::size_t> root_index;
@@ -140,6 +141,16 @@ struct Watcher::Impl {
   WatchId release_next = kNoWatch;
   bool rescan_next = false;
 
+  // A directory that appeared while the table lagged behind the disk (its parent was renamed or
+  // replaced after the event was queued): retried once the events before it have been applied.
+  struct Deferred {
+    WatchId parent;
+    int parent_wd;
+    std::string name;
+    std::uint64_t seq;
+  };
+  std::vector<Deferred> deferred;
+
   std::function<void(const Warning&)> warn_handler;
   std::function<void(WatchId)> remove_handler;
 
@@ -149,7 +160,7 @@ struct Watcher::Impl {
     WalkKind kind;
     const Root* root;
     std::string_view operand;
-    std::vector<std::string> exclude;  // normalised: no trailing '/'
+    const std::vector<std::string>* exclude;  // normalised: no trailing '/'
     std::vector<WatchId>* added;
   };
   struct Frame {
@@ -160,6 +171,7 @@ struct Watcher::Impl {
     std::size_t child_next;
     std::size_t child_end;
     std::size_t names_size;
+    int wd;
     bool upgrade;
     bool is_new;
     bool root;
@@ -183,7 +195,8 @@ struct Watcher::Impl {
   // bookkeeping
   std::optional<Event> process(const RawEvent& r);
   const Root* root_for(WatchId id) const;
-  void arrival(WatchId parent, std::string_view name, const Root& root);
+  bool arrival(WatchId parent, std::string_view name, const Root& root, bool last_try);
+  void retry_deferred();
   void expire_moves(bool all_due, Clock::time_point now);
   void drop_subtree(WatchId id);
   void apply_deferred();
@@ -192,7 +205,8 @@ struct Watcher::Impl {
   void emit_synth(WatchId watch, Mask mask, std::string_view name);
 
   // walking
-  int add_watch(const std::string& p, int fd, Mask mask, bool nofollow);
+  int add_watch(const std::string& p, int fd, Mask mask, bool nofollow, bool prefer_fd = false);
+  void upgrade_watch(const std::string& p, int fd, int expect_wd, Mask mask, bool nofollow);
   WatchId walk(WalkCtx& ctx, int pfd, const char* open_name, WatchId parent, std::string_view node_name);
   bool enter(WalkCtx& ctx, std::vector<Frame>& stack, int pfd, const char* open_name, WatchId parent,
              std::string_view node_name, WatchId* top);
@@ -392,8 +406,8 @@ std::optional<RawEvent> Watcher::Impl::next_raw() {
 // The walk
 // ======================================================================================
 
-int Watcher::Impl::add_watch(const std::string& p, int fd, Mask mask, bool nofollow) {
-  if (p.size() < PATH_MAX) {
+int Watcher::Impl::add_watch(const std::string& p, int fd, Mask mask, bool nofollow, bool prefer_fd) {
+  if (p.size() < PATH_MAX && !(prefer_fd && fd >= 0)) {
     int wd = ::inotify_add_watch(ifd.get(), p.c_str(), mask | (nofollow ? IN_DONT_FOLLOW : 0));
     if (wd >= 0 || fd < 0 || !(vanished(errno) || errno == ENAMETOOLONG)) return wd;
     // Renamed since we opened it: the open descriptor still names the right directory.
@@ -402,15 +416,22 @@ int Watcher::Impl::add_watch(const std::string& p, int fd, Mask mask, bool nofol
     errno = ENAMETOOLONG;
     return -1;
   }
-  // Deeper than PATH_MAX (or renamed): watch the directory we hold open. /proc/self/fd/N is a
-  // link to it; following it is the point, so no IN_DONT_FOLLOW here.
+  // Deeper than PATH_MAX, renamed, or exactness wanted: watch the directory we hold open.
+  // /proc/self/fd/N is a link to it; following it is the point, so no IN_DONT_FOLLOW here.
   char proc[64];
   std::snprintf(proc, sizeof proc, "/proc/self/fd/%d", fd);
   return ::inotify_add_watch(ifd.get(), proc, mask);
 }
 
+// Give a watch its full mask. By path (after close, so that the close is not reported); if the
+// path no longer leads to that directory, the call may have created a stray watch: remove it.
+void Watcher::Impl::upgrade_watch(const std::string& p, int fd, int expect_wd, Mask mask, bool nofollow) {
+  int wd = add_watch(p, fd, mask, nofollow);
+  if (wd >= 0 && wd != expect_wd && table.find(wd) == kNoWatch) ::inotify_rm_watch(ifd.get(), wd);
+}
+
 bool Watcher::Impl::excluded(const WalkCtx& ctx) const {
-  for (const auto& e : ctx.exclude)
+  for (const auto& e : *ctx.exclude)
     if (e == path) return true;
   return false;
 }
@@ -468,7 +489,9 @@ bool Watcher::Impl::enter(WalkCtx& ctx, std::vector<Frame>& stack, int pfd, cons
   }
   const Mask full = ctx.root->kmask | IN_ONLYDIR;
   const bool upgrade = opts.hide_own_reads && (full & kSelfBits);
-  int wd = add_watch(path, fd, upgrade ? without_self_bits(full) : full, !is_root);
+  // A directory that appeared at run time is watched through its descriptor: the path may already
+  // lead elsewhere. The initial walk takes the faster path lookup.
+  int wd = add_watch(path, fd, upgrade ? without_self_bits(full) : full, !is_root, ctx.kind == WalkKind::arrival);
   if (wd < 0) {
     int err = errno;
     ::close(fd);
@@ -489,7 +512,7 @@ bool Watcher::Impl::enter(WalkCtx& ctx, std::vector<Frame>& stack, int pfd, cons
     if (ctx.kind != WalkKind::rescan) {
       // Already watched (another operand, or a directory that came back): one walk is enough.
       ::close(fd);
-      if (upgrade) add_watch(path, -1, full, !is_root);
+      if (upgrade) upgrade_watch(path, -1, wd, full, !is_root);
       table.mark(id);
       if (*top == kNoWatch) *top = id;
       return false;
@@ -502,7 +525,8 @@ bool Watcher::Impl::enter(WalkCtx& ctx, std::vector<Frame>& stack, int pfd, cons
   std::size_t names_size = child_names.size();
   std::size_t begin = child_offs.size();
   read_entries(ctx, fd, id);
-  stack.push_back(Frame{fd, id, path.size(), begin, begin, child_offs.size(), names_size, upgrade, !existed, is_root});
+  stack.push_back(
+      Frame{fd, id, path.size(), begin, begin, child_offs.size(), names_size, wd, upgrade, !existed, is_root});
   return true;
 }
 
@@ -514,7 +538,7 @@ void Watcher::Impl::finish(WalkCtx& ctx, const Frame& f) {
     ::close(f.fd);
   } else {
     ::close(f.fd);
-    if (f.upgrade) add_watch(path, -1, full, !f.root);
+    if (f.upgrade) upgrade_watch(path, -1, f.wd, full, !f.root);
   }
   // Post-order, like the reference's watch descriptors: inotifywatch sorts ties by it.
   if (f.is_new) table.set_order(f.id, ++order_seq);
@@ -536,7 +560,7 @@ WatchId Watcher::Impl::walk(WalkCtx& ctx, int pfd, const char* open_name, WatchI
         path.resize(f.path_len);
         if (path.empty() || path.back() != '/') path += '/';
         path.append(child_names.data() + off, len);
-        if (!ctx.exclude.empty() && excluded(ctx)) continue;
+        if (ctx.exclude && !ctx.exclude->empty() && excluded(ctx)) continue;
         // child_names may grow while we enter the child: copy the name out first.
         std::string name(child_names.data() + off, len);
         enter(ctx, stack, dir_fd, name.c_str(), dir_id, name, &top);
@@ -575,55 +599,78 @@ const Watcher::Impl::Root* Watcher::Impl::root_for(WatchId id) const {
 }
 
 // A directory appeared under a followed tree: watch it first, then scan it, reporting every
-// entry already inside (D1), recursively.
-void Watcher::Impl::arrival(WatchId parent, std::string_view name, const Root& root) {
+// entry already inside (D1), recursively. Returns false when the table lags behind the disk
+// (the parent's path no longer leads to the parent's watch); the caller retries later.
+bool Watcher::Impl::arrival(WatchId parent, std::string_view name, const Root& root, bool last_try) {
   path.clear();
   table.append_path(parent, path);
-  std::size_t parent_len = path.size();
+  const std::size_t parent_len = path.size();
   path.append(name);
-  WalkCtx ctx{WalkKind::arrival, &root, root.operand, {}, nullptr};
-  Fd parent_fd;
-  int pfd = AT_FDCWD;
-  const char* open_name = path.c_str();
-  std::string leaf(name);
-  if (path.size() >= PATH_MAX) {
-    // Too long for one open(2): open the parent one piece at a time (O_PATH: no events).
-    std::string parent_path = path.substr(0, parent_len);
-    int cur = AT_FDCWD;
-    Fd holder;
-    std::size_t i = 0;
-    if (!parent_path.empty() && parent_path[0] == '/') {
-      holder = Fd(::open("/", O_PATH | O_DIRECTORY | O_CLOEXEC));
-      cur = holder.get();
-      i = 1;
-    }
-    while (i < parent_path.size()) {
-      std::size_t end = i;
-      std::size_t last = i;
-      while (end < parent_path.size() && end - i < PATH_MAX / 2) {
-        std::size_t slash = parent_path.find('/', end);
-        if (slash == std::string::npos) slash = parent_path.size();
-        last = slash;
-        end = slash + 1;
-      }
-      std::string piece = parent_path.substr(i, last - i);
-      Fd next(::openat(cur, piece.empty() ? "." : piece.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
-      if (!next) return;  // gone already
-      holder = std::move(next);
-      cur = holder.get();
-      i = end;
-    }
-    parent_fd = std::move(holder);
-    pfd = parent_fd.get();
-    open_name = leaf.c_str();
+  if (!root.exclude.empty()) {
+    WalkCtx probe{WalkKind::arrival, &root, root.operand, &root.exclude, nullptr};
+    if (excluded(probe)) return true;
   }
+  // Open the parent without reading it (O_PATH: no events), piece by piece when the path is
+  // longer than PATH_MAX, and check that it is the directory the event came from: asking to
+  // watch it again returns its watch descriptor (IN_MASK_ADD of a bit it already has changes
+  // nothing).
+  std::string parent_path = path.substr(0, parent_len);
+  Fd pfd;
+  {
+    int cur = AT_FDCWD;
+    std::size_t i = 0;
+    if (parent_path.size() < PATH_MAX) {
+      pfd = Fd(::open(parent_path.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
+    } else {
+      Fd holder;
+      if (parent_path[0] == '/') {
+        holder = Fd(::open("/", O_PATH | O_DIRECTORY | O_CLOEXEC));
+        cur = holder.get();
+        i = 1;
+      }
+      while (i < parent_path.size() && (cur == AT_FDCWD || holder)) {
+        std::size_t end = i, last = i;
+        while (end < parent_path.size() && end - i < PATH_MAX / 2) {
+          std::size_t slash = parent_path.find('/', end);
+          if (slash == std::string::npos) slash = parent_path.size();
+          last = slash;
+          end = slash + 1;
+        }
+        std::string piece = parent_path.substr(i, last - i);
+        holder = Fd(::openat(cur, piece.empty() ? "." : piece.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
+        cur = holder.get();
+        i = end;
+      }
+      pfd = std::move(holder);
+    }
+  }
+  if (!pfd) return last_try;  // the parent is not where the table says (yet)
+  const int parent_wd = table.wd(parent);
+  int check = add_watch(parent_path, pfd.get(), IN_MASK_ADD | IN_CREATE, false, true);
+  if (check != parent_wd) {
+    if (check >= 0 && table.find(check) == kNoWatch) ::inotify_rm_watch(ifd.get(), check);
+    return last_try;
+  }
+  WalkCtx ctx{WalkKind::arrival, &root, root.operand, &root.exclude, nullptr};
+  std::string leaf(name);
   try {
-    walk(ctx, pfd, open_name, parent, leaf);
+    walk(ctx, pfd.get(), leaf.c_str(), parent, leaf);
   } catch (const WalkAbort& a) {
-    if (vanished(a.error)) return;  // gone before we got to it
+    if (vanished(a.error)) return true;  // gone before we got to it
     std::string shown = a.path;
     shown += '/';
     warn(Warning::Kind::new_directory, a.error, std::move(shown));
+  }
+  return true;
+}
+
+void Watcher::Impl::retry_deferred() {
+  std::vector<Deferred> todo;
+  todo.swap(deferred);
+  for (const auto& d : todo) {
+    // The parent itself may be gone by now (deleted, moved out).
+    if (!table.contains(d.parent) || table.find(d.parent_wd) != d.parent) continue;
+    if (const Root* root = root_for(d.parent)) arrival(d.parent, d.name, *root, true);
   }
 }
 
@@ -651,9 +698,11 @@ void Watcher::Impl::expire_moves(bool all_due, Clock::time_point now) {
 std::optional<Event> Watcher::Impl::process(const RawEvent& r) {
   ++raw_seq;
   if (!moves.empty() && raw_seq - moves.front().seq > kMoveEventWindow) expire_moves(false, Clock::now());
+  if (!deferred.empty() && raw_seq - deferred.front().seq > kMoveEventWindow) retry_deferred();
   if (r.wd < 0 || is_overflow(r.mask)) {
     // Events were lost. Pending moves can no longer be paired; the rescan puts the table right.
     moves.clear();
+    deferred.clear();
     rescan_next = true;
     return Event{kNoWatch, -1, r.mask, r.cookie, {}, false};
   }
@@ -677,9 +726,10 @@ std::optional<Event> Watcher::Impl::process(const RawEvent& r) {
       moves.erase(it);
       if (table.contains(child) && table.move(child, id, r.name)) return ev;
     }
-    arrival(id, r.name, *root);  // moved in from outside: watch and scan
+    // Moved in from outside: watch and scan.
+    if (!arrival(id, r.name, *root, false)) deferred.push_back(Deferred{id, r.wd, std::string(r.name), raw_seq});
   } else if (is_dir_create(r.mask)) {
-    arrival(id, r.name, *root);
+    if (!arrival(id, r.name, *root, false)) deferred.push_back(Deferred{id, r.wd, std::string(r.name), raw_seq});
   }
   return ev;
 }
@@ -706,12 +756,7 @@ void Watcher::Impl::rescan() {
   for (auto& root : roots) {
     try {
       if (root.walked) {
-        WalkCtx ctx{WalkKind::rescan, &root, root.operand, {}, nullptr};
-        for (const auto& e : root.options.exclude) {
-          std::string x = e;
-          if (!x.empty() && x.back() == '/') x.pop_back();
-          ctx.exclude.push_back(std::move(x));
-        }
+        WalkCtx ctx{WalkKind::rescan, &root, root.operand, &root.exclude, nullptr};
         path = root.operand;
         if (path.empty() || path.back() != '/') path += '/';
         std::string open_name = path;
@@ -736,7 +781,9 @@ void Watcher::Impl::rescan() {
         }
       }
     } catch (const WalkAbort& a) {
-      if (!vanished(a.error)) warn(Warning::Kind::rescan_failed, a.error, root.operand);
+      std::string shown = root.operand;
+      if (root.walked && (shown.empty() || shown.back() != '/')) shown += '/';
+      if (!vanished(a.error)) warn(Warning::Kind::rescan_failed, a.error, std::move(shown));
     }
   }
   std::vector<WatchId> stale;
@@ -761,17 +808,17 @@ Watcher::~Watcher() = default;
 WatchId Watcher::add(std::string_view path_sv, const AddOptions& options) {
   Impl& I = *impl_;
   std::string operand(path_sv);
-  Impl::Root root{kNoWatch, operand, options, options.mask | (options.track ? kTrackBits : 0), false};
+  Impl::Root root{kNoWatch, operand, options, options.mask | (options.track ? kTrackBits : 0), false, {}};
+  for (const auto& e : options.exclude) {
+    std::string x = e;
+    if (!x.empty() && x.back() == '/') x.pop_back();
+    root.exclude.push_back(std::move(x));
+  }
   std::vector<WatchId> added;
   WatchId id = kNoWatch;
   bool file_fallback = !(options.recursive || options.track);
   if (!file_fallback) {
-    Impl::WalkCtx ctx{Impl::WalkKind::setup, &root, operand, {}, &added};
-    for (const auto& e : options.exclude) {
-      std::string x = e;
-      if (!x.empty() && x.back() == '/') x.pop_back();
-      ctx.exclude.push_back(std::move(x));
-    }
+    Impl::WalkCtx ctx{Impl::WalkKind::setup, &root, operand, &root.exclude, &added};
     I.path = operand;
     if (I.path.empty() || I.path.back() != '/') I.path += '/';
     std::string open_name = I.path;
@@ -788,8 +835,9 @@ WatchId Watcher::add(std::string_view path_sv, const AddOptions& options) {
       if (a.error == ENOTDIR && added.empty()) {
         file_fallback = true;  // a file given to -r is watched as a file
       } else {
+        // The operand itself, or the directory deeper in the tree where the walk had to stop.
         std::string where = a.path;
-        if (where == I.path && where != operand) where = operand;
+        if (where == open_name) where = operand;
         throw WatchError(a.error, operand, where);
       }
     }
@@ -842,6 +890,12 @@ std::optional<Event> Watcher::next(std::optional<Clock::time_point> deadline) {
     {
       std::lock_guard l(I.m);
       if (I.fetch_locked()) continue;
+    }
+    // Caught up with the kernel: the table now reflects every rename queued so far, so
+    // directories that could not be found earlier can be looked up again.
+    if (!I.deferred.empty()) {
+      I.retry_deferred();
+      continue;
     }
     // Nothing more has arrived: pending directory moves whose grace period passed are moves
     // out of the tree.
