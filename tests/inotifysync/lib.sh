@@ -1,6 +1,6 @@
 # Shared helpers of the inotifysync tests (sourced by scenarios.sh and the measurement script).
 # Every process started here is recorded by PID and stopped by the EXIT trap.
-# shellcheck shell=bash
+# shellcheck shell=bash disable=SC2034 # variables set here are read by the scripts that source it
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 repo=$(cd "$here/../.." && pwd)
@@ -90,7 +90,7 @@ converge() {
     fail "$what did not converge within $secs s"
   fi
   now_ms
-  note "$what converged after $(((REPLY - start))) ms"
+  note "$what converged after $((REPLY - start)) ms"
 }
 
 # Starts an rsync daemon on 127.0.0.1 with module "m" at directory $2, an auth user and a
@@ -167,6 +167,7 @@ start_sync() {
 # Waits for $1 log lines matching $2 (a fixed string) in the inotifysync log.
 wait_log() {
   local count=$1 text=$2 secs=${3:-20}
+  # shellcheck disable=SC2317 # called through wait_for
   log_count_ge() { [ "$(grep -c -F -- "$text" "$T/sync.log" 2>/dev/null || true)" -ge "$count" ]; }
   wait_for "$secs" log_count_ge || fail "expected $count log lines with '$text'"
 }

@@ -3,7 +3,7 @@
 # Real rsync, a real rsync daemon on 127.0.0.1, real inotify. Every wait has a deadline and
 # convergence is checked by polling a comparison of the two trees.
 set -euo pipefail
-# shellcheck source=tests/inotifysync/lib.sh
+# shellcheck source=lib.sh source-path=SCRIPTDIR
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 DELAY=(--delay 0.2 --retry-max 2)
@@ -94,6 +94,7 @@ scenario_samesize() {
 
 scenario_names() {
   local s=$T/src d=$T/dst n
+  # shellcheck disable=SC2016,SC1003 # literal names, not expansions
   local -a names=(
     $'new\nline' "single'quote" 'double"quote' 'back\slash' 'back\slash [1].txt' 'star*' 'question?'
     '[bracket]' 'a]b' '-leading-dash' '--option-like' ' leading space' 'trailing space ' '- minus space'
@@ -290,7 +291,7 @@ scenario_local() {
   printf 'x\n' >"$s/x.tmp"
   printf 'y\n' >"$s/deep/cache/b"
   wait_for 10 test -e "$d/deep/cache/b" || fail "deep/cache/b (not excluded) did not arrive"
-  [ ! -e "$d/cache" ] && [ ! -e "$d/x.tmp" ] || fail "excluded paths were sent"
+  if [ -e "$d/cache" ] || [ -e "$d/x.tmp" ]; then fail "excluded paths were sent"; fi
   stop_sync
   [ "$SYNC_RC" = 0 ] || fail "exit status $SYNC_RC after SIGTERM"
   [ ! -e "$T/sync.pid" ] || fail "pid file left behind"
