@@ -297,6 +297,58 @@ scenario_local() {
   [ ! -e "$T/sync.pid" ] || fail "pid file left behind"
 }
 
+# --delete true|false|startup|running, as lsyncd: deletions in the initial (full) sync and
+# in the batches.
+scenario_deletemodes() {
+  local s=$T/src mode
+  seed_tree "$s"
+  for mode in true false startup running; do
+    mkdir -p "$T/$mode"
+    printf 'extra\n' >"$T/$mode/extra-on-target"
+  done
+  # the startup sync
+  for mode in true false startup running; do
+    "$INOTIFYSYNC" --once --delete "$mode" "$s" "$T/$mode" 2>>"$T/once.log" || fail "--once --delete $mode"
+  done
+  [ ! -e "$T/true/extra-on-target" ] || fail "--delete true kept an extra file at startup"
+  [ -e "$T/false/extra-on-target" ] || fail "--delete false deleted at startup"
+  [ ! -e "$T/startup/extra-on-target" ] || fail "--delete startup kept an extra file at startup"
+  [ -e "$T/running/extra-on-target" ] || fail "--delete running deleted at startup"
+  # the batches
+  local pids=() p
+  for mode in false running; do
+    "$INOTIFYSYNC" "${DELAY[@]}" --log "$T/sync-$mode.log" --delete "$mode" "$s" "$T/$mode" 2>>"$T/sync.out.log" &
+    pids+=($!)
+    started_pids+=($!)
+  done
+  wait_for 20 grep -s -q 'full sync, ' "$T/sync-false.log" || fail "--delete false did not start"
+  wait_for 20 grep -s -q 'full sync, ' "$T/sync-running.log" || fail "--delete running did not start"
+  rm "$s/one.txt"
+  rm -r "$s/dir/sub"
+  printf 'new\n' >"$s/new.txt"
+  wait_for 10 test -e "$T/running/new.txt" -a -e "$T/false/new.txt" || fail "the new file did not arrive"
+  wait_for 10 test ! -e "$T/running/one.txt" -a ! -e "$T/running/dir/sub" ||
+    fail "--delete running did not delete in a batch"
+  sleep 0.5
+  if [ ! -e "$T/false/one.txt" ] || [ ! -e "$T/false/dir/sub/three.txt" ]; then
+    fail "--delete false deleted in a batch"
+  fi
+  for p in "${pids[@]}"; do kill -TERM "$p"; done
+  for p in "${pids[@]}"; do wait_for 10 not_running "$p" || fail "inotifysync did not stop"; done
+}
+
+# --full-sync-interval repairs drift on the target that no event reports.
+scenario_fullsync() {
+  local s=$T/src d=$T/dst
+  seed_tree "$s"
+  start_sync "${DELAY[@]}" --full-sync-interval 2 "$s" "$d"
+  converge "$s" "$d" 10 "initial sync"
+  rm "$d/one.txt"
+  printf 'damaged\n' >"$d/dir/two.txt"
+  converge "$s" "$d" 10 "drift repaired by the periodic full sync"
+  wait_log 2 "full sync, " 10
+}
+
 # Runs inotifysync with "$@", expecting exit status $1 and stderr matching $2.
 expect_error() {
   local want=$1 pattern=$2 rc=0
