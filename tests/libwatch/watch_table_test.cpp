@@ -423,17 +423,22 @@ TEST(WatchTableTest, MemoryPerWatchIsSmall) {
     }
   }
   ASSERT_EQ(t->size(), kN);
-  std::size_t heap = heap_in_use() - before;
+  std::size_t after = heap_in_use();
+  // Under a sanitizer's allocator mallinfo2() reports nothing: only memory_bytes() can be checked.
+  const bool heap_known = before != 0 && after > before;
+  std::size_t heap = heap_known ? after - before : 0;
   std::size_t reported = t->memory_bytes();
   std::printf("memory_bytes() %zu (%zu per watch), heap growth %zu (%zu per watch)\n", reported, reported / kN, heap,
               heap / kN);
   RecordProperty("memory_bytes_per_watch", std::to_string(reported / kN));
   RecordProperty("heap_bytes_per_watch", std::to_string(heap / kN));
   EXPECT_LT(reported, kN * (100 + kName)) << "memory_bytes() = " << reported << " for " << kN << " watches";
-  EXPECT_LT(heap, kN * (100 + kName)) << "heap grew by " << heap << " bytes for " << kN << " watches";
-  // memory_bytes() accounts for what is really held (not a made-up figure).
   EXPECT_GT(reported, kN * (16 + kName)) << reported;
-  EXPECT_GE(reported + reported / 2 + 65536, heap) << "reported " << reported << ", heap grew " << heap;
+  if (heap_known) {
+    EXPECT_LT(heap, kN * (100 + kName)) << "heap grew by " << heap << " bytes for " << kN << " watches";
+    // memory_bytes() accounts for what is really held (not a made-up figure).
+    EXPECT_GE(reported + reported / 2 + 65536, heap) << "reported " << reported << ", heap grew " << heap;
+  }
   // Lookups still exact at that size.
   EXPECT_EQ(t->path(t->find(wd - 1)).size(), std::string("r/d00000/s00000/").size());
 }
