@@ -49,7 +49,7 @@ void write_stderr(std::string_view s) {
   }
 }
 
-// While watches are being set up there are no statistics yet: the first SIGINT only says so, the
+// Until the watches are set up there are no statistics yet: the first SIGINT only says so, the
 // second one gives up (exit 1), as the reference does. Other signals keep their default action.
 extern "C" void on_setup_sigint(int) {
   int saved = errno;
@@ -141,7 +141,6 @@ class Run {
 
  private:
   void setup(const toolcommon::WatchList& list) {
-    install(SIGINT, on_setup_sigint, true);
     write_stderr("Establishing watches...\n");
     libwatch::Watcher& w = *watcher_;
     w.on_remove([this](WatchId id) { retire(id); });
@@ -378,6 +377,9 @@ class Run {
 
 int main(int argc, char** argv) {
   using namespace inotifywatch;
+  // From the start, as the reference: a SIGINT while the watch list is read (--fromfile on a
+  // pipe) or the watches are set up is answered with the "not finished" message.
+  install(SIGINT, on_setup_sigint, true);
   try {
     Options opts = parse_options(argc, argv);
     Run run(std::move(opts));

@@ -173,7 +173,7 @@ std::optional<double> parse_live_seconds(std::string_view arg) {
 Options parse_options(int argc, char** argv) {
   Options o;
   std::optional<KeyArg> key;
-  bool sort_once_guard = false;  // set by -a only, as in the reference
+  bool sort_once_guard = false;  // set by -a only, checked by both, as in the reference
   auto handler = [&](int id, const std::optional<std::string>& value) {
     const std::string v = value.value_or(std::string());
     switch (static_cast<Id>(id)) {
@@ -225,6 +225,8 @@ Options parse_options(int argc, char** argv) {
         break;
       }
       case kDescending:
+        // -d is refused after -a, but does not itself count: "-d X -a Y" and "-d X -d Y" pass.
+        if (sort_once_guard) throw Failure("Please specify -a or -d once only!\n");
         key = parse_key(v, false);
         break;
       case kInotify:

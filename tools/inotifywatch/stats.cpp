@@ -24,14 +24,26 @@ Stats::Stats(Mask requested) : requested_(requested) {
     column_bits_ |= kColumns[i].mask;
     slot_of_bit_[static_cast<std::size_t>(std::countr_zero(kColumns[i].mask))] = static_cast<std::int8_t>(s);
   }
-  zeros_.assign(stride_, 0);
+  blocks_.assign(stride_, 0);  // block 0
 }
 
 void Stats::reserve(std::size_t limit) {
-  if (limit <= capacity_) return;
-  std::size_t cap = std::max({limit, capacity_ * 2, std::size_t{64}});
-  counts_.resize(cap * stride_, 0);
-  capacity_ = cap;
+  if (limit <= block_of_.size()) return;
+  block_of_.resize(std::max({limit, block_of_.size() * 2, std::size_t{64}}), 0);
+}
+
+std::uint32_t Stats::new_block(WatchId id) {
+  std::uint32_t b;
+  if (!free_blocks_.empty()) {
+    b = free_blocks_.back();
+    free_blocks_.pop_back();
+  } else {
+    b = static_cast<std::uint32_t>(blocks_.size() / stride_);
+    blocks_.resize(blocks_.size() + stride_, 0);
+    if (free_blocks_.capacity() < b) free_blocks_.reserve(std::max<std::size_t>(b, free_blocks_.capacity() * 2));
+  }
+  block_of_[id] = b;
+  return b;
 }
 
 void Stats::retire(WatchId id, std::string path, std::uint32_t order) {
@@ -42,7 +54,11 @@ void Stats::retire(WatchId id, std::string path, std::uint32_t order) {
 }
 
 void Stats::forget(WatchId id) noexcept {
-  if (id < capacity_) std::fill_n(counts_.data() + std::size_t{id} * stride_, stride_, Count{0});
+  if (id >= block_of_.size() || block_of_[id] == 0) return;
+  const std::uint32_t b = block_of_[id];
+  std::fill_n(blocks_.data() + std::size_t{b} * stride_, stride_, Count{0});
+  block_of_[id] = 0;
+  free_blocks_.push_back(b);  // capacity reserved when the block was made: no allocation here
 }
 
 std::vector<Row> Stats::rows(std::span<const LiveWatch> live, SortKey key, bool zero) const {

@@ -1,9 +1,10 @@
 // Per-watch event counters and the statistics table inotifywatch prints.
 //
-// The counters live in one flat array indexed by WatchId: recording an event is a few
-// increments, never an allocation (the array grows geometrically when the watch table does).
-// Only the columns that can be shown (events in the requested mask) get a counter, plus the
-// total, so a run with -e modify keeps two counters per watch.
+// Recording an event is a few increments and never an allocation of its own. A watch gets a
+// counter block the first time one of its events is counted (most watches of a big tree never
+// count anything, so they cost one 4-byte index); the index array and the block pool grow
+// geometrically. A block holds only the columns that can be shown (events in the requested
+// mask) plus the total: with -e modify, two counters.
 #pragma once
 
 #include <sys/inotify.h>
@@ -98,16 +99,19 @@ class Stats {
   // not in the requested mask.
   int slot(int column) const noexcept { return column == kTotalColumn ? 0 : slot_of_column_[column]; }
 
-  // Make room for ids below limit (amortised: the array at least doubles when it grows).
+  // Make room for ids below limit (amortised: the index at least doubles when it grows).
   void reserve(std::size_t limit);
 
   // Count one event for watch id (the caller has checked counted()).
   void record(WatchId id, Mask mask) {
-    if (id >= capacity_) reserve(std::size_t{id} + 1);
-    Count* c = counts_.data() + std::size_t{id} * stride_;
+    if (id >= block_of_.size()) reserve(std::size_t{id} + 1);
+    std::uint32_t b = block_of_[id];
+    if (b == 0) b = new_block(id);
+    Count* c = blocks_.data() + std::size_t{b} * stride_;
     ++c[0];
     ++events_;
-    for (Mask bits = mask & column_bits_; bits != 0; bits &= bits - 1) ++c[slot_of_bit_[static_cast<unsigned>(std::countr_zero(bits))]];
+    for (Mask bits = mask & column_bits_; bits != 0; bits &= bits - 1)
+      ++c[slot_of_bit_[static_cast<unsigned>(std::countr_zero(bits))]];
   }
 
   // The watch is leaving the watch table (deleted, moved out): keep its counters and its path for
@@ -135,18 +139,21 @@ class Stats {
   std::uint64_t grand_total(std::span<const LiveWatch> live, int slot) const;
 
  private:
+  // Block 0 is all zeros and never written: the counters of a watch without a block.
   const Count* counts_of(WatchId id) const noexcept {
-    return id < capacity_ ? counts_.data() + std::size_t{id} * stride_ : zeros_.data();
+    const std::uint32_t b = id < block_of_.size() ? block_of_[id] : 0;
+    return blocks_.data() + std::size_t{b} * stride_;
   }
+  std::uint32_t new_block(WatchId id);
 
   Mask requested_;
   Mask column_bits_ = 0;
   std::size_t stride_ = 1;
   std::array<std::int8_t, 32> slot_of_bit_{};
   std::array<int, kColumns.size()> slot_of_column_{};
-  std::vector<Count> counts_;
-  std::size_t capacity_ = 0;  // ids covered by counts_
-  std::vector<Count> zeros_;
+  std::vector<std::uint32_t> block_of_;  // by WatchId; 0: no block yet
+  std::vector<Count> blocks_;            // stride_ counters per block
+  std::vector<std::uint32_t> free_blocks_;
   std::uint64_t events_ = 0;
 
   struct Retired {
