@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cerrno>
 #include <climits>
 #include <condition_variable>
@@ -161,7 +162,7 @@ struct Watcher::Impl {
     const Root* root;
     std::string_view operand;
     const std::vector<std::string>* exclude;  // normalised: no trailing '/'
-    std::vector<WatchId>* added;
+    bool keep_added;                          // record new entries for a roll-back
   };
   struct Frame {
     int fd;
@@ -176,11 +177,40 @@ struct Watcher::Impl {
     bool is_new;
     bool root;
   };
-  std::string path;  // the directory being visited
-  std::vector<char> dents;
-  std::string child_names;  // NUL-terminated names of subdirectories still to visit
-  std::vector<std::pair<std::uint32_t, std::uint16_t>> child_offs;
+  // One walk's working state. During a large setup several walkers run at once, each on its own
+  // subtrees of the root, sharing the table under a lock.
+  struct Walker {
+    Impl& I;
+    WalkCtx* ctx = nullptr;
+    std::mutex* table_lock = nullptr;  // set while walkers run in parallel
+    const std::atomic<bool>* stop = nullptr;
+    std::string path;  // the directory being visited
+    std::vector<char> dents;
+    std::string child_names;  // NUL-terminated names of subdirectories to visit
+    std::vector<std::pair<std::uint32_t, std::uint16_t>> child_offs;
+    std::vector<Frame> stack;
+    std::uint32_t order = 0;        // post-order counter
+    std::vector<WatchId> added;     // new entries (for a roll-back)
+    std::vector<Warning> warnings;  // handed to the caller's handler by its own thread
+
+    explicit Walker(Impl& impl) : I(impl), dents(64 * 1024) {}
+    std::unique_lock<std::mutex> lock_table() {
+      return table_lock ? std::unique_lock<std::mutex>(*table_lock) : std::unique_lock<std::mutex>();
+    }
+    WatchId walk(int pfd, const char* open_name, WatchId parent, std::string_view node_name);
+    bool enter(int pfd, const char* open_name, WatchId parent, std::string_view node_name, WatchId* top);
+    void run(WatchId* top);
+    void read_entries(int fd, WatchId id);
+    void finish(const Frame& f);
+    bool excluded() const;
+    void skip_warning(int err);
+  };
+  Walker walker{*this};
   std::uint32_t order_seq = 0;
+  // Walk a root; the root's subtrees are spread over several threads when there are enough.
+  WatchId walk_root(WalkCtx& ctx, const std::string& operand, bool parallel);
+  void walk_children_in_parallel(WalkCtx& ctx);
+  void flush_warnings(Walker& w);
 
   // reading
   Chunk new_chunk();
@@ -206,13 +236,8 @@ struct Watcher::Impl {
 
   // walking
   int add_watch(const std::string& p, int fd, Mask mask, bool nofollow, bool prefer_fd = false);
-  void upgrade_watch(const std::string& p, int fd, int expect_wd, Mask mask, bool nofollow);
-  WatchId walk(WalkCtx& ctx, int pfd, const char* open_name, WatchId parent, std::string_view node_name);
-  bool enter(WalkCtx& ctx, std::vector<Frame>& stack, int pfd, const char* open_name, WatchId parent,
-             std::string_view node_name, WatchId* top);
-  void read_entries(WalkCtx& ctx, int fd, WatchId id);
-  void finish(WalkCtx& ctx, const Frame& f);
-  bool excluded(const WalkCtx& ctx) const;
+  void upgrade_watch(Walker& w, const std::string& p, int fd, int expect_wd, Mask mask, bool nofollow);
+  static bool excluded(const std::vector<std::string>& exclude, const std::string& p);
 };
 
 // ======================================================================================
@@ -220,7 +245,6 @@ struct Watcher::Impl {
 // ======================================================================================
 
 Watcher::Impl::Impl(WatcherOptions o) : opts(o), ifd(::inotify_init1(IN_NONBLOCK | IN_CLOEXEC), "inotify_init1") {
-  dents.resize(64 * 1024);
   if (opts.reader_thread) {
     stop_fd = Fd(::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK), "eventfd");
     // Signals belong to the caller's thread: the reader blocks them all, so that a signal
@@ -425,15 +449,27 @@ int Watcher::Impl::add_watch(const std::string& p, int fd, Mask mask, bool nofol
 
 // Give a watch its full mask. By path (after close, so that the close is not reported); if the
 // path no longer leads to that directory, the call may have created a stray watch: remove it.
-void Watcher::Impl::upgrade_watch(const std::string& p, int fd, int expect_wd, Mask mask, bool nofollow) {
+void Watcher::Impl::upgrade_watch(Walker& w, const std::string& p, int fd, int expect_wd, Mask mask, bool nofollow) {
   int wd = add_watch(p, fd, mask, nofollow);
-  if (wd >= 0 && wd != expect_wd && table.find(wd) == kNoWatch) ::inotify_rm_watch(ifd.get(), wd);
+  if (wd >= 0 && wd != expect_wd) {
+    auto l = w.lock_table();
+    if (table.find(wd) == kNoWatch) ::inotify_rm_watch(ifd.get(), wd);
+  }
 }
 
-bool Watcher::Impl::excluded(const WalkCtx& ctx) const {
-  for (const auto& e : *ctx.exclude)
-    if (e == path) return true;
+bool Watcher::Impl::excluded(const std::vector<std::string>& exclude, const std::string& p) {
+  for (const auto& e : exclude)
+    if (e == p) return true;
   return false;
+}
+
+bool Watcher::Impl::Walker::excluded() const { return ctx->exclude && Impl::excluded(*ctx->exclude, path); }
+
+void Watcher::Impl::Walker::skip_warning(int err) {
+  if (vanished(err)) return;  // gone or replaced since we listed it: nothing to say
+  std::string shown = path;
+  shown += '/';
+  warnings.push_back(Warning{Warning::Kind::unreadable_subdir, err, std::move(shown)});
 }
 
 void Watcher::Impl::emit_synth(WatchId watch, Mask mask, std::string_view name) {
@@ -442,7 +478,14 @@ void Watcher::Impl::emit_synth(WatchId watch, Mask mask, std::string_view name) 
   synth.push_back(Synth{watch, table.wd(watch), mask, off, static_cast<std::uint16_t>(name.size())});
 }
 
-void Watcher::Impl::read_entries(WalkCtx& ctx, int fd, WatchId id) {
+void Watcher::Impl::flush_warnings(Walker& w) {
+  std::vector<Warning> ws;
+  ws.swap(w.warnings);
+  if (warn_handler)
+    for (const auto& x : ws) warn_handler(x);
+}
+
+void Watcher::Impl::Walker::read_entries(int fd, WatchId id) {
   for (;;) {
     long n = ::syscall(SYS_getdents64, fd, dents.data(), dents.size());
     if (n <= 0) {
@@ -462,8 +505,8 @@ void Watcher::Impl::read_entries(WalkCtx& ctx, int fd, WatchId id) {
         type = S_ISDIR(st.st_mode) ? DT_DIR : DT_REG;
       }
       std::size_t len = std::strlen(name);
-      if (ctx.kind == WalkKind::arrival)
-        emit_synth(id, type == DT_DIR ? (IN_CREATE | IN_ISDIR) : IN_CREATE, std::string_view(name, len));
+      if (ctx->kind == WalkKind::arrival)
+        I.emit_synth(id, type == DT_DIR ? (IN_CREATE | IN_ISDIR) : IN_CREATE, std::string_view(name, len));
       if (type == DT_DIR) {
         child_offs.emplace_back(static_cast<std::uint32_t>(child_names.size()), static_cast<std::uint16_t>(len));
         child_names.append(name, len + 1);
@@ -473,112 +516,240 @@ void Watcher::Impl::read_entries(WalkCtx& ctx, int fd, WatchId id) {
 }
 
 // Open a directory, watch it, read its entries and push it on the stack. False when skipped.
-bool Watcher::Impl::enter(WalkCtx& ctx, std::vector<Frame>& stack, int pfd, const char* open_name, WatchId parent,
-                          std::string_view node_name, WatchId* top) {
+bool Watcher::Impl::Walker::enter(int pfd, const char* open_name, WatchId parent, std::string_view node_name,
+                                  WatchId* top) {
+  if (stop && stop->load(std::memory_order_relaxed)) throw WalkAbort{ECANCELED, path};
   const bool is_root = parent == kNoWatch;
   int fd = ::openat(pfd, open_name, O_RDONLY | O_DIRECTORY | O_CLOEXEC | (is_root ? 0 : O_NOFOLLOW));
   if (fd < 0) {
     int err = errno;
     if (is_root || hard_limit(err)) throw WalkAbort{err, path};
-    if (!vanished(err)) {
-      std::string shown = path;
-      shown += '/';
-      warn(Warning::Kind::unreadable_subdir, err, std::move(shown));
-    }
+    skip_warning(err);
     return false;
   }
-  const Mask full = ctx.root->kmask | IN_ONLYDIR;
-  const bool upgrade = opts.hide_own_reads && (full & kSelfBits);
+  const Mask full = ctx->root->kmask | IN_ONLYDIR;
+  const bool upgrade = I.opts.hide_own_reads && (full & kSelfBits);
   // A directory that appeared at run time is watched through its descriptor: the path may already
   // lead elsewhere. The initial walk takes the faster path lookup.
-  int wd = add_watch(path, fd, upgrade ? without_self_bits(full) : full, !is_root, ctx.kind == WalkKind::arrival);
+  int wd = I.add_watch(path, fd, upgrade ? without_self_bits(full) : full, !is_root, ctx->kind == WalkKind::arrival);
   if (wd < 0) {
     int err = errno;
     ::close(fd);
     if (is_root || hard_limit(err)) throw WalkAbort{err, path};
-    if (!vanished(err)) {
-      std::string shown = path;
-      shown += '/';
-      warn(Warning::Kind::unreadable_subdir, err, std::move(shown));
-    }
+    skip_warning(err);
     return false;
   }
-  const bool existed = table.find(wd) != kNoWatch;
-  WatchId id = is_root ? table.add_root(wd, node_name, true) : table.add_child(wd, parent, node_name);
-  if (existed) {
-    if (ctx.kind == WalkKind::rescan && !is_root && !table.is_root(id) &&
-        (table.parent(id) != parent || table.name(id) != node_name))
-      table.move(id, parent, node_name);  // renamed while events were lost
-    if (ctx.kind != WalkKind::rescan) {
-      // Already watched (another operand, or a directory that came back): one walk is enough.
-      ::close(fd);
-      if (upgrade) upgrade_watch(path, -1, wd, full, !is_root);
-      table.mark(id);
-      if (*top == kNoWatch) *top = id;
-      return false;
-    }
-  } else if (ctx.added) {
-    ctx.added->push_back(id);
+  bool existed;
+  WatchId id;
+  {
+    auto l = lock_table();
+    existed = I.table.find(wd) != kNoWatch;
+    id = is_root ? I.table.add_root(wd, node_name, true) : I.table.add_child(wd, parent, node_name);
+    if (existed && ctx->kind == WalkKind::rescan && !is_root && !I.table.is_root(id) &&
+        (I.table.parent(id) != parent || I.table.name(id) != node_name))
+      I.table.move(id, parent, node_name);  // renamed while events were lost
+    I.table.mark(id);
   }
-  table.mark(id);
   if (*top == kNoWatch) *top = id;
+  if (existed && ctx->kind != WalkKind::rescan) {
+    // Already watched (another operand, or a directory that came back): one walk is enough.
+    ::close(fd);
+    if (upgrade) I.upgrade_watch(*this, path, -1, wd, full, !is_root);
+    return false;
+  }
+  if (!existed && ctx->keep_added) added.push_back(id);
   std::size_t names_size = child_names.size();
   std::size_t begin = child_offs.size();
-  read_entries(ctx, fd, id);
+  read_entries(fd, id);
   stack.push_back(
       Frame{fd, id, path.size(), begin, begin, child_offs.size(), names_size, wd, upgrade, !existed, is_root});
   return true;
 }
 
-void Watcher::Impl::finish(WalkCtx& ctx, const Frame& f) {
+void Watcher::Impl::Walker::finish(const Frame& f) {
   path.resize(f.path_len);
-  const Mask full = ctx.root->kmask | IN_ONLYDIR;
+  const Mask full = ctx->root->kmask | IN_ONLYDIR;
   if (f.upgrade && path.size() >= PATH_MAX) {
-    add_watch(path, f.fd, full, false);  // only the descriptor can name it
+    I.add_watch(path, f.fd, full, false);  // only the descriptor can name it
     ::close(f.fd);
   } else {
     ::close(f.fd);
-    if (f.upgrade) upgrade_watch(path, -1, f.wd, full, !f.root);
+    if (f.upgrade) I.upgrade_watch(*this, path, -1, f.wd, full, !f.root);
   }
   // Post-order, like the reference's watch descriptors: inotifywatch sorts ties by it.
-  if (f.is_new) table.set_order(f.id, ++order_seq);
+  if (f.is_new) {
+    auto l = lock_table();
+    I.table.set_order(f.id, ++order);
+  }
   child_offs.resize(f.child_begin);
   child_names.resize(f.names_size);
 }
 
-WatchId Watcher::Impl::walk(WalkCtx& ctx, int pfd, const char* open_name, WatchId parent, std::string_view node_name) {
-  std::vector<Frame> stack;
+// Continue the walk on the stack until it is empty.
+void Watcher::Impl::Walker::run(WatchId* top) {
+  while (!stack.empty()) {
+    Frame& f = stack.back();
+    if (f.child_next < f.child_end) {
+      auto [off, len] = child_offs[f.child_next++];
+      const int dir_fd = f.fd;
+      const WatchId dir_id = f.id;
+      path.resize(f.path_len);
+      if (path.empty() || path.back() != '/') path += '/';
+      path.append(child_names.data() + off, len);
+      if (excluded()) continue;
+      // child_names may grow while we enter the child: copy the name out first.
+      std::string name(child_names.data() + off, len);
+      enter(dir_fd, name.c_str(), dir_id, name, top);
+      continue;
+    }
+    Frame done = f;
+    stack.pop_back();
+    finish(done);
+  }
+}
+
+WatchId Watcher::Impl::Walker::walk(int pfd, const char* open_name, WatchId parent, std::string_view node_name) {
   WatchId top = kNoWatch;
   try {
-    enter(ctx, stack, pfd, open_name, parent, node_name, &top);
-    while (!stack.empty()) {
-      Frame& f = stack.back();
-      if (f.child_next < f.child_end) {
-        auto [off, len] = child_offs[f.child_next++];
-        const int dir_fd = f.fd;
-        const WatchId dir_id = f.id;
-        path.resize(f.path_len);
-        if (path.empty() || path.back() != '/') path += '/';
-        path.append(child_names.data() + off, len);
-        if (ctx.exclude && !ctx.exclude->empty() && excluded(ctx)) continue;
-        // child_names may grow while we enter the child: copy the name out first.
-        std::string name(child_names.data() + off, len);
-        enter(ctx, stack, dir_fd, name.c_str(), dir_id, name, &top);
-        continue;
-      }
-      Frame done = f;
-      stack.pop_back();
-      finish(ctx, done);
-    }
+    enter(pfd, open_name, parent, node_name, &top);
+    run(&top);
   } catch (...) {
     for (auto it = stack.rbegin(); it != stack.rend(); ++it) ::close(it->fd);
-    if (!stack.empty()) {
-      child_offs.resize(stack.front().child_begin);
-      child_names.resize(stack.front().names_size);
-    }
+    stack.clear();
+    child_offs.clear();
+    child_names.clear();
     throw;
   }
   return top;
+}
+
+WatchId Watcher::Impl::walk_root(WalkCtx& ctx, const std::string& operand, bool parallel) {
+  Walker& w = walker;
+  w.ctx = &ctx;
+  w.order = order_seq;
+  w.path = operand;
+  if (w.path.empty() || w.path.back() != '/') w.path += '/';
+  WatchId top = kNoWatch;
+  try {
+    if (w.enter(AT_FDCWD, operand.c_str(), kNoWatch, operand, &top)) {
+      const Frame& f = w.stack.back();
+      // Below this many subdirectories a second thread costs more than it saves.
+      constexpr std::size_t kParallelMin = 8;
+      if (parallel && f.child_end - f.child_begin >= kParallelMin && std::thread::hardware_concurrency() > 1)
+        walk_children_in_parallel(ctx);
+      w.run(&top);
+    }
+  } catch (...) {
+    for (auto it = w.stack.rbegin(); it != w.stack.rend(); ++it) ::close(it->fd);
+    w.stack.clear();
+    w.child_offs.clear();
+    w.child_names.clear();
+    order_seq = w.order;
+    flush_warnings(w);
+    throw;
+  }
+  order_seq = w.order;
+  flush_warnings(w);
+  return top;
+}
+
+// The root has been read (it is the only frame of the main walker). Walk each of its
+// subdirectories as one task, on this thread and on helpers, then give the nodes of each task
+// their post-order numbers in the order a single walk would have given them.
+void Watcher::Impl::walk_children_in_parallel(WalkCtx& ctx) {
+  Walker& mw = walker;
+  Frame& rf = mw.stack.back();
+  struct Task {
+    std::string name;
+    WatchId top = kNoWatch;
+    std::uint32_t count = 0;
+  };
+  std::vector<Task> tasks;
+  for (std::size_t i = rf.child_begin; i < rf.child_end; ++i) {
+    auto [off, len] = mw.child_offs[i];
+    tasks.push_back(Task{std::string(mw.child_names.data() + off, len)});
+  }
+  const std::size_t root_len = rf.path_len;
+  const int root_fd = rf.fd;
+  const WatchId root_id = rf.id;
+  std::mutex table_lock;
+  std::atomic<bool> stop{false};
+  std::atomic<std::size_t> next{0};
+  std::mutex error_lock;
+  std::optional<WalkAbort> error;
+
+  unsigned helpers = std::min(3u, std::thread::hardware_concurrency() - 1);
+  std::vector<std::unique_ptr<Walker>> walkers;
+  for (unsigned i = 0; i <= helpers; ++i) {
+    walkers.push_back(std::make_unique<Walker>(*this));
+    Walker& w = *walkers.back();
+    w.ctx = &ctx;
+    w.table_lock = &table_lock;
+    w.stop = &stop;
+  }
+  auto work = [&](Walker& w) {
+    for (;;) {
+      std::size_t i = next.fetch_add(1);
+      if (i >= tasks.size() || stop.load()) return;
+      Task& t = tasks[i];
+      w.path.assign(mw.path, 0, root_len);
+      if (w.path.empty() || w.path.back() != '/') w.path += '/';
+      w.path += t.name;
+      if (w.excluded()) continue;
+      w.order = 0;
+      try {
+        t.top = w.walk(root_fd, t.name.c_str(), root_id, t.name);
+      } catch (const WalkAbort& a) {
+        if (a.error != ECANCELED) {
+          std::lock_guard l(error_lock);
+          if (!error) error = a;
+        }
+        stop = true;
+        return;
+      }
+      t.count = w.order;
+    }
+  };
+  std::vector<std::thread> threads;
+  {
+    // Signals stay with the caller's thread.
+    sigset_t all, old;
+    sigfillset(&all);
+    pthread_sigmask(SIG_BLOCK, &all, &old);
+    for (unsigned i = 1; i < walkers.size(); ++i) {
+      try {
+        threads.emplace_back(work, std::ref(*walkers[i]));
+      } catch (const std::system_error&) {
+        break;  // no thread: this one does it all
+      }
+    }
+    pthread_sigmask(SIG_SETMASK, &old, nullptr);
+  }
+  work(*walkers[0]);
+  for (auto& t : threads) t.join();
+  rf.child_next = rf.child_end;  // every subdirectory of the root has been handled
+
+  for (auto& w : walkers) {
+    if (ctx.keep_added) mw.added.insert(mw.added.end(), w->added.begin(), w->added.end());
+    mw.warnings.insert(mw.warnings.end(), w->warnings.begin(), w->warnings.end());
+  }
+  if (error) throw *error;
+  // Each task numbered its new nodes 1..count in post-order; shift them so that the numbers run
+  // on from one task to the next, as in one sequential walk.
+  std::uint32_t base = mw.order;
+  std::vector<WatchId> todo;
+  for (const Task& t : tasks) {
+    if (t.top == kNoWatch || t.count == 0) continue;
+    todo.assign(1, t.top);
+    while (!todo.empty()) {
+      WatchId id = todo.back();
+      todo.pop_back();
+      if (table.order(id) != 0) table.set_order(id, table.order(id) + base);
+      table.for_each_child(id, [&](WatchId c) { todo.push_back(c); });
+    }
+    base += t.count;
+  }
+  mw.order = base;
 }
 
 // ======================================================================================
@@ -602,14 +773,12 @@ const Watcher::Impl::Root* Watcher::Impl::root_for(WatchId id) const {
 // entry already inside (D1), recursively. Returns false when the table lags behind the disk
 // (the parent's path no longer leads to the parent's watch); the caller retries later.
 bool Watcher::Impl::arrival(WatchId parent, std::string_view name, const Root& root, bool last_try) {
+  std::string& path = walker.path;
   path.clear();
   table.append_path(parent, path);
   const std::size_t parent_len = path.size();
   path.append(name);
-  if (!root.exclude.empty()) {
-    WalkCtx probe{WalkKind::arrival, &root, root.operand, &root.exclude, nullptr};
-    if (excluded(probe)) return true;
-  }
+  if (excluded(root.exclude, path)) return true;
   // Open the parent without reading it (O_PATH: no events), piece by piece when the path is
   // longer than PATH_MAX, and check that it is the directory the event came from: asking to
   // watch it again returns its watch descriptor (IN_MASK_ADD of a bit it already has changes
@@ -651,16 +820,21 @@ bool Watcher::Impl::arrival(WatchId parent, std::string_view name, const Root& r
     if (check >= 0 && table.find(check) == kNoWatch) ::inotify_rm_watch(ifd.get(), check);
     return last_try;
   }
-  WalkCtx ctx{WalkKind::arrival, &root, root.operand, &root.exclude, nullptr};
+  WalkCtx ctx{WalkKind::arrival, &root, root.operand, &root.exclude, false};
+  walker.ctx = &ctx;
+  walker.order = order_seq;
   std::string leaf(name);
   try {
-    walk(ctx, pfd.get(), leaf.c_str(), parent, leaf);
+    walker.walk(pfd.get(), leaf.c_str(), parent, leaf);
   } catch (const WalkAbort& a) {
-    if (vanished(a.error)) return true;  // gone before we got to it
-    std::string shown = a.path;
-    shown += '/';
-    warn(Warning::Kind::new_directory, a.error, std::move(shown));
+    if (!vanished(a.error)) {  // (vanished: gone before we got to it)
+      std::string shown = a.path;
+      shown += '/';
+      warn(Warning::Kind::new_directory, a.error, std::move(shown));
+    }
   }
+  order_seq = walker.order;
+  flush_warnings(walker);
   return true;
 }
 
@@ -756,11 +930,8 @@ void Watcher::Impl::rescan() {
   for (auto& root : roots) {
     try {
       if (root.walked) {
-        WalkCtx ctx{WalkKind::rescan, &root, root.operand, &root.exclude, nullptr};
-        path = root.operand;
-        if (path.empty() || path.back() != '/') path += '/';
-        std::string open_name = path;
-        WatchId top = walk(ctx, AT_FDCWD, open_name.c_str(), kNoWatch, root.operand);
+        WalkCtx ctx{WalkKind::rescan, &root, root.operand, &root.exclude, false};
+        WatchId top = walk_root(ctx, root.operand, false);
         if (top != kNoWatch && top != root.id) {
           root_index.erase(root.id);
           root.id = top;
@@ -814,17 +985,18 @@ WatchId Watcher::add(std::string_view path_sv, const AddOptions& options) {
     if (!x.empty() && x.back() == '/') x.pop_back();
     root.exclude.push_back(std::move(x));
   }
-  std::vector<WatchId> added;
   WatchId id = kNoWatch;
   bool file_fallback = !(options.recursive || options.track);
   if (!file_fallback) {
-    Impl::WalkCtx ctx{Impl::WalkKind::setup, &root, operand, &root.exclude, &added};
-    I.path = operand;
-    if (I.path.empty() || I.path.back() != '/') I.path += '/';
-    std::string open_name = I.path;
+    Impl::WalkCtx ctx{Impl::WalkKind::setup, &root, operand, &root.exclude, true};
+    std::string shown = operand;
+    if (shown.empty() || shown.back() != '/') shown += '/';
+    std::vector<WatchId>& added = I.walker.added;
+    added.clear();
     try {
-      id = I.walk(ctx, AT_FDCWD, operand.c_str(), kNoWatch, operand);
+      id = I.walk_root(ctx, operand, true);
       root.walked = true;
+      added.clear();
     } catch (const WalkAbort& a) {
       // Nothing half-done: forget (and unwatch) what this call added before failing.
       for (auto it = added.rbegin(); it != added.rend(); ++it) {
@@ -832,12 +1004,14 @@ WatchId Watcher::add(std::string_view path_sv, const AddOptions& options) {
         ::inotify_rm_watch(I.ifd.get(), I.table.wd(*it));
         I.table.release(*it);
       }
-      if (a.error == ENOTDIR && added.empty()) {
+      bool nothing_added = added.empty();
+      added.clear();
+      if (a.error == ENOTDIR && nothing_added) {
         file_fallback = true;  // a file given to -r is watched as a file
       } else {
         // The operand itself, or the directory deeper in the tree where the walk had to stop.
         std::string where = a.path;
-        if (where == open_name) where = operand;
+        if (where == shown) where = operand;
         throw WatchError(a.error, operand, where);
       }
     }
