@@ -350,9 +350,10 @@ TEST(Cli, D4OverflowIsReported) {
   ::close(a);
   ::close(b);
   r.p.signal(SIGCONT);
-  ASSERT_TRUE(r.p.wait_stderr("statistics are incomplete")) << r.p.describe();
+  ASSERT_TRUE(r.p.wait_stderr("the statistics are incomplete.\n")) << r.p.describe();
   ASSERT_EQ(r.stop().code, 0);
-  EXPECT_EQ(r.p.err(), kStart + "Events were lost (the inotify queue overflowed): the statistics are incomplete.\n");
+  EXPECT_EQ(r.p.err(),
+            kStart + "Warning: the event queue overflowed and some events were lost; the statistics are incomplete.\n");
   // What the kernel queue held was counted; the rest was lost.
   const std::string n = std::to_string(max_queued);
   EXPECT_EQ(r.p.out(), "total  modify  filename\n" + padded(n, 5) + "  " + padded(n, 6) + "  d/\n");

@@ -10,9 +10,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <cstdio>
 #include <filesystem>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include <gtest/gtest.h>
@@ -461,6 +463,144 @@ TEST_P(Compare, SameBytesAsReference) {
 
 INSTANTIATE_TEST_SUITE_P(Scenarios, Compare, ::testing::ValuesIn(scenarios()),
                          [](const ::testing::TestParamInfo<Scenario>& info) { return info.param.name; });
+
+// ---- runs that need more than a command line: a watch list read from a FIFO (signals before
+// any watch exists), inotify limits lowered in a user namespace ---------------------------------
+
+using Sequence = std::function<Outcome(const std::string& program, const std::string& root)>;
+
+void compare_sequence(const Sequence& seq, const std::string& expect_err, int expect_status) {
+  auto ref = reference();
+  if (!ref) GTEST_SKIP() << "the reference /usr/bin/inotifywatch (Debian package inotify-tools) is not installed";
+  TempDir dir("iwcmp");
+  mkdir_p(dir / "ref");
+  mkdir_p(dir / "ours");
+  Outcome r = seq(*ref, dir / "ref");
+  Outcome o = seq(ours(), dir / "ours");
+  ASSERT_TRUE(r.exit.exited) << r.description;
+  EXPECT_EQ(r.exit.code, expect_status) << r.description;
+  EXPECT_NE(r.err.find(expect_err), std::string::npos) << "expected in stderr: " << expect_err << "\n" << r.description;
+  EXPECT_EQ(o.out, r.out) << "reference:\n" << r.description << "\nours:\n" << o.description;
+  EXPECT_EQ(o.err, r.err) << "reference:\n" << r.description << "\nours:\n" << o.description;
+  EXPECT_EQ(o.exit.exited, r.exit.exited) << o.description;
+  EXPECT_EQ(o.exit.code, r.exit.code) << o.description;
+}
+
+// Opens the writing end of fifo once program p has opened it for reading (then p is reading its
+// watch list and no watch exists yet).
+int fifo_writer(const std::string& fifo, Process& p) {
+  auto deadline = std::chrono::steady_clock::now() + testsupport::kDeadline;
+  for (;;) {
+    int fd = ::open(fifo.c_str(), O_WRONLY | O_NONBLOCK | O_CLOEXEC);
+    if (fd >= 0) return fd;
+    if (errno != ENXIO || std::chrono::steady_clock::now() > deadline) {
+      ADD_FAILURE() << "no reader on " << fifo << ": " << p.describe();
+      return -1;
+    }
+    std::this_thread::sleep_for(5ms);
+  }
+}
+
+Outcome finish(Process& p) {
+  Outcome o;
+  o.exit = p.wait();
+  o.out = p.out();
+  o.err = p.err();
+  o.description = p.describe();
+  return o;
+}
+
+TEST(CompareSetup, SecondSigintBeforeWatchesExistAborts) {
+  compare_sequence(
+      [](const std::string& program, const std::string& root) {
+        EXPECT_EQ(::mkfifo((root + "/list").c_str(), 0600), 0);
+        Process p = start(program, {"--fromfile", "list"}, root);
+        int w = fifo_writer(root + "/list", p);
+        p.signal(SIGINT);
+        EXPECT_TRUE(p.wait_stderr("interrupt me again.\n")) << p.describe();
+        p.signal(SIGINT);
+        Outcome o = finish(p);
+        ::close(w);
+        return o;
+      },
+      "No statistics collected, asked to abort before all watches could be established.\n", 1);
+}
+
+TEST(CompareSetup, OneSigintBeforeWatchesExistOnlyWarns) {
+  compare_sequence(
+      [](const std::string& program, const std::string& root) {
+        mkdir_p(root + "/d");
+        EXPECT_EQ(::mkfifo((root + "/list").c_str(), 0600), 0);
+        Process p = start(program, {"--fromfile", "list", "-e", "create"}, root);
+        int w = fifo_writer(root + "/list", p);
+        p.signal(SIGINT);
+        EXPECT_TRUE(p.wait_stderr("interrupt me again.\n")) << p.describe();
+        EXPECT_EQ(::write(w, "d\n", 2), 2);
+        ::close(w);
+        if (p.wait_stderr("Finished establishing watches")) {
+          EXPECT_TRUE(wait_idle(p.pid())) << p.describe();
+          touch(root + "/d/x");
+          EXPECT_TRUE(wait_idle(p.pid())) << p.describe();
+          p.signal(SIGINT);
+        }
+        return finish(p);
+      },
+      "If you are sure you want me to exit, interrupt me again.\nEstablishing watches...\n", 0);
+}
+
+TEST(CompareSetup, SigtermBeforeWatchesExistKills) {
+  auto ref = reference();
+  if (!ref) GTEST_SKIP() << "the reference /usr/bin/inotifywatch (Debian package inotify-tools) is not installed";
+  TempDir dir("iwcmp");
+  std::vector<Exit> exits;
+  for (const std::string& program : {*ref, ours()}) {
+    std::string fifo = dir / ("list" + std::to_string(exits.size()));
+    ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0);
+    Process p = start(program, {"--fromfile", fifo}, dir.path());
+    int w = fifo_writer(fifo, p);
+    p.signal(SIGTERM);
+    exits.push_back(p.wait());
+    ::close(w);
+    EXPECT_EQ(p.err(), "") << p.describe();
+  }
+  EXPECT_FALSE(exits[0].exited);
+  EXPECT_EQ(exits[0].signal, SIGTERM);
+  EXPECT_EQ(exits[1].exited, exits[0].exited);
+  EXPECT_EQ(exits[1].signal, exits[0].signal);
+}
+
+bool user_namespaces_work() {
+  auto r = testsupport::run({"/usr/bin/unshare", "-U", "-r", "/bin/true"});
+  return r.exit.exited && r.exit.code == 0;
+}
+
+// program run in a new user namespace whose inotify limit sysctl is set to limit.
+Sequence limited(std::string sysctl, int limit, std::vector<std::string> args, Fn prepare) {
+  return [=](const std::string& program, const std::string& root) {
+    if (prepare) prepare(root);
+    std::vector<std::string> argv{"/usr/bin/unshare", "-U", "-r", "/bin/sh", "-c",
+                                  "echo " + std::to_string(limit) + " > /proc/sys/user/" + sysctl +
+                                      " && exec \"$0\" \"$@\"",
+                                  program};
+    argv.insert(argv.end(), args.begin(), args.end());
+    Process::Options o;
+    o.cwd = root;
+    Process p(std::move(argv), o);
+    return finish(p);
+  };
+}
+
+TEST(CompareSetup, NoInotifyInstanceLeft) {
+  if (!user_namespaces_work()) GTEST_SKIP() << "unshare -U -r is not available here";
+  compare_sequence(limited("max_inotify_instances", 0, {"d"}, dirs({"d"})),
+                   "Try increasing the value of /proc/sys/fs/inotify/max_user_instances\n", 1);
+}
+
+TEST(CompareSetup, WatchLimitReachedInsideTheTree) {
+  if (!user_namespaces_work()) GTEST_SKIP() << "unshare -U -r is not available here";
+  compare_sequence(limited("max_inotify_watches", 3, {"-r", "d", "big"}, dirs({"d", "big/a/b", "big/c/d"})),
+                   "Failed to watch big; upper limit on inotify watches reached!\n", 1);
+}
 
 }  // namespace
 }  // namespace iwtest

@@ -83,6 +83,9 @@ void install(int sig, void (*handler)(int), bool restart) {
 // that rare case short.
 constexpr auto kSignalCheckInterval = std::chrono::milliseconds(250);
 
+constexpr std::string_view kOverflowWarning =
+    "Warning: the event queue overflowed and some events were lost; the statistics are incomplete.\n";
+
 // ---- output ------------------------------------------------------------------------------------
 
 void write_stdout(const std::string& s) {
@@ -286,10 +289,9 @@ class Run {
   }
 
   void overflow() {
-    // D4: the reference loses events silently; say that the counts are incomplete.
-    if (!overflow_reported_)
-      write_stderr("Events were lost (the inotify queue overflowed): the statistics are incomplete.\n");
-    overflow_reported_ = true;
+    // D4: the reference loses events silently. Say so (worded as inotifywait does), once per
+    // overflow; libwatch rescans the trees, so counting goes on with every watch in place.
+    write_stderr(kOverflowWarning);
   }
 
   std::vector<LiveWatch> live_watches() const {
@@ -366,7 +368,6 @@ class Run {
   std::optional<libwatch::Watcher> watcher_;
   std::size_t extra_paths_ = 0;
   bool terminal_ = false;
-  bool overflow_reported_ = false;
   Clock::time_point start_{};
   Clock::time_point last_frame_{};
   std::uint64_t last_frame_events_ = 0;
