@@ -229,15 +229,15 @@ const std::vector<std::vector<std::string>> kCases = {
     {"--include", "--exclude"},
 };
 
-TEST(GetoptHarness, CapturesGlibcDiagnostics) {
+TEST(ToolcommonGetoptHarness, CapturesGlibcDiagnostics) {
   ::unsetenv("POSIXLY_CORRECT");
   EXPECT_EQ(glibc({"-x"}).diagnostic, "prog: invalid option -- 'x'\n");
   EXPECT_EQ(glibc({"a", "-m"}).operands, std::vector<std::string>{"a"});
 }
 
-class GetoptCompat : public testing::TestWithParam<bool> {};
+class ToolcommonGetopt : public testing::TestWithParam<bool> {};
 
-TEST_P(GetoptCompat, MatchesGlibcGetoptLong) {
+TEST_P(ToolcommonGetopt, MatchesGlibcGetoptLong) {
   bool posix = GetParam();
   if (posix)
     ::setenv("POSIXLY_CORRECT", "1", 1);
@@ -252,23 +252,23 @@ TEST_P(GetoptCompat, MatchesGlibcGetoptLong) {
   ::unsetenv("POSIXLY_CORRECT");
 }
 
-INSTANTIATE_TEST_SUITE_P(Modes, GetoptCompat, testing::Values(false, true),
+INSTANTIATE_TEST_SUITE_P(Modes, ToolcommonGetopt, testing::Values(false, true),
                          [](const auto& info) { return info.param ? "PosixlyCorrect" : "Permuting"; });
 
-TEST(Cli, DiagnosticUsesArgv0AsGiven) {
+TEST(ToolcommonCli, DiagnosticUsesArgv0AsGiven) {
   std::vector<std::string> args{"-x"};
   auto r = toolcommon::parse_command_line("/usr/local/bin/inotifywait", args, kTable, [](int, const auto&) {});
   EXPECT_TRUE(r.error);
   EXPECT_EQ(r.diagnostic, "/usr/local/bin/inotifywait: invalid option -- 'x'\n");
 }
 
-TEST(Cli, AmbiguousPrefixListsPossibilitiesInTableOrder) {
+TEST(ToolcommonCli, AmbiguousPrefixListsPossibilitiesInTableOrder) {
   std::vector<std::string> args{"--ex"};
   auto r = toolcommon::parse_command_line("inotifywait", args, kTable, [](int, const auto&) {});
   EXPECT_EQ(r.diagnostic, "inotifywait: option '--ex' is ambiguous; possibilities: '--exclude' '--excludei'\n");
 }
 
-TEST(Cli, OptionsReachTheHandlerInCommandLineOrderWithValuesIntact) {
+TEST(ToolcommonCli, OptionsReachTheHandlerInCommandLineOrderWithValuesIntact) {
   std::vector<std::string> args{"-qq", "--event=", "d", "-t", "-5", "--format", "a\nb \"c\"", "--live", "-e=x"};
   std::vector<std::string> seen;
   auto r = toolcommon::parse_command_line("p", args, kTable, [&](int id, const std::optional<std::string>& v) {
@@ -279,7 +279,7 @@ TEST(Cli, OptionsReachTheHandlerInCommandLineOrderWithValuesIntact) {
   EXPECT_EQ(r.operands, std::vector<std::string>{"d"});
 }
 
-TEST(Cli, HandlerExceptionStopsParsingBeforeLaterOptions) {
+TEST(ToolcommonCli, HandlerExceptionStopsParsingBeforeLaterOptions) {
   std::vector<std::string> args{"-m", "-e", "bogus", "-q", "-x"};
   std::vector<int> seen;
   EXPECT_THROW(toolcommon::parse_command_line("p", args, kTable,
@@ -291,7 +291,7 @@ TEST(Cli, HandlerExceptionStopsParsingBeforeLaterOptions) {
   EXPECT_EQ(seen, (std::vector<int>{kMonitor, kEvent}));
 }
 
-TEST(EventList, NamesAreCaseInsensitiveAndOred) {
+TEST(ToolcommonEventList, NamesAreCaseInsensitiveAndOred) {
   EXPECT_EQ(toolcommon::parse_event_list("modify"), IN_MODIFY);
   EXPECT_EQ(toolcommon::parse_event_list("MODIFY,Attrib"), IN_MODIFY | IN_ATTRIB);
   EXPECT_EQ(toolcommon::parse_event_list("close"), IN_CLOSE_WRITE | IN_CLOSE_NOWRITE);
@@ -301,7 +301,7 @@ TEST(EventList, NamesAreCaseInsensitiveAndOred) {
             IN_ISDIR | IN_ONESHOT | IN_Q_OVERFLOW | IN_IGNORED | IN_UNMOUNT);
 }
 
-TEST(EventList, EmptyElementsAreIgnoredD10) {
+TEST(ToolcommonEventList, EmptyElementsAreIgnoredD10) {
   EXPECT_EQ(toolcommon::parse_event_list(""), 0u);
   EXPECT_EQ(toolcommon::parse_event_list(","), 0u);
   EXPECT_EQ(toolcommon::parse_event_list("modify,"), IN_MODIFY);
@@ -309,7 +309,7 @@ TEST(EventList, EmptyElementsAreIgnoredD10) {
   EXPECT_EQ(toolcommon::parse_event_list("modify,,attrib"), IN_MODIFY | IN_ATTRIB);
 }
 
-TEST(EventList, UnknownNamesAnywhereAreRejectedWithTheWholeArgument) {
+TEST(ToolcommonEventList, UnknownNamesAnywhereAreRejectedWithTheWholeArgument) {
   EXPECT_EQ(toolcommon::parse_event_list("modify,foo"), std::nullopt);
   EXPECT_EQ(toolcommon::parse_event_list("modify,,foo"), std::nullopt);
   EXPECT_EQ(toolcommon::parse_event_list(" modify"), std::nullopt);
@@ -333,7 +333,7 @@ std::string timeout_error(const std::string& arg) {
   return "accepted";
 }
 
-TEST(Timeout, AcceptsWhatStrtolAcceptsWhole) {
+TEST(ToolcommonTimeout, AcceptsWhatStrtolAcceptsWhole) {
   EXPECT_EQ(toolcommon::parse_timeout("5"), 5u);
   EXPECT_EQ(toolcommon::parse_timeout(" 1"), 1u);
   EXPECT_EQ(toolcommon::parse_timeout("+7"), 7u);
@@ -342,7 +342,7 @@ TEST(Timeout, AcceptsWhatStrtolAcceptsWhole) {
   EXPECT_EQ(toolcommon::parse_timeout("4294967295"), 4294967295u);
 }
 
-TEST(Timeout, ReferenceMessages) {
+TEST(ToolcommonTimeout, ReferenceMessages) {
   EXPECT_EQ(timeout_error(""), "The provided value is not a valid timeout value.\nPlease specify a long int value.\n");
   EXPECT_EQ(timeout_error("1.5"), "'1.5' is not a valid timeout value.\nPlease specify a long int value.\n");
   EXPECT_EQ(timeout_error("1 "), "'1 ' is not a valid timeout value.\nPlease specify a long int value.\n");
@@ -354,14 +354,14 @@ TEST(Timeout, ReferenceMessages) {
             "Something went wrong with the timeout value you provided.\nNumerical result out of range\n");
 }
 
-TEST(Timeout, NegativeAndWrappingValuesAreRejectedD9) {
+TEST(ToolcommonTimeout, NegativeAndWrappingValuesAreRejectedD9) {
   EXPECT_EQ(timeout_error("-1"),
             "'-1' is not a valid timeout value.\nPlease specify a number of seconds from 0 to 4294967295.\n");
   EXPECT_EQ(timeout_error("4294967296"),
             "'4294967296' is not a valid timeout value.\nPlease specify a number of seconds from 0 to 4294967295.\n");
 }
 
-TEST(WatchList, OperandsAndExclusions) {
+TEST(ToolcommonWatchList, OperandsAndExclusions) {
   std::vector<std::string> ops{"a", "", "@", "@x/y", "b", "./@c"};
   auto l = toolcommon::build_watch_list(std::nullopt, ops);
   EXPECT_EQ(l.paths, (std::vector<std::string>{"a", "b", "./@c"}));
@@ -369,7 +369,7 @@ TEST(WatchList, OperandsAndExclusions) {
   EXPECT_EQ(l.diagnostics, "");
 }
 
-TEST(WatchList, FromfileComesFirstLineByLine) {
+TEST(ToolcommonWatchList, FromfileComesFirstLineByLine) {
   testsupport::TempDir dir;
   std::string long_line(5000, 'L');
   testsupport::write_file(dir / "list", "f1\n\n@\n@ex\ntrail \ncr\r\n" + long_line + "\nlast");
@@ -380,7 +380,7 @@ TEST(WatchList, FromfileComesFirstLineByLine) {
   EXPECT_EQ(l.exclusions, std::vector<std::string>{"ex"});
 }
 
-TEST(WatchList, UnreadableFromfileIsReportedAndOperandsStillCount) {
+TEST(ToolcommonWatchList, UnreadableFromfileIsReportedAndOperandsStillCount) {
   testsupport::TempDir dir;
   std::vector<std::string> ops{"op"};
   auto l = toolcommon::build_watch_list(dir / "missing", ops);
@@ -388,7 +388,7 @@ TEST(WatchList, UnreadableFromfileIsReportedAndOperandsStillCount) {
   EXPECT_EQ(l.diagnostics, "Couldn't open " + (dir / "missing") + ": No such file or directory\n");
 }
 
-TEST(Regex, ConflictsInReferenceOrder) {
+TEST(ToolcommonRegex, ConflictsInReferenceOrder) {
   toolcommon::RegexOptions o;
   EXPECT_EQ(o.conflict(), "");
   o.set_exclude("a");
@@ -400,7 +400,7 @@ TEST(Regex, ConflictsInReferenceOrder) {
   EXPECT_EQ(o.conflict(), "--exclude and --excludei cannot both be specified.\n");
 }
 
-TEST(Regex, RepeatWarnings) {
+TEST(ToolcommonRegex, RepeatWarnings) {
   toolcommon::RegexOptions o;
   o.set_exclude("a");
   EXPECT_EQ(o.repeat_warnings(), "");
@@ -415,7 +415,7 @@ TEST(Regex, RepeatWarnings) {
   EXPECT_EQ(o.include, "y");
 }
 
-TEST(Regex, ExcludeIncludeAndCase) {
+TEST(ToolcommonRegex, ExcludeIncludeAndCase) {
   toolcommon::RegexOptions ex;
   ex.set_exclude("first");
   ex.set_exclude("\\.tmp$");  // the last one wins
@@ -445,7 +445,7 @@ TEST(Regex, ExcludeIncludeAndCase) {
   EXPECT_FALSE(g.active());
 }
 
-TEST(Regex, BadPatternMessages) {
+TEST(ToolcommonRegex, BadPatternMessages) {
   toolcommon::RegexOptions ex;
   ex.set_exclude("(");
   try {
@@ -464,7 +464,7 @@ TEST(Regex, BadPatternMessages) {
   }
 }
 
-TEST(Messages, WatchErrors) {
+TEST(ToolcommonMessages, WatchErrors) {
   EXPECT_EQ(toolcommon::watch_error_message("nonexist", ENOENT),
             "Couldn't watch nonexist: No such file or directory\n");
   EXPECT_EQ(toolcommon::watch_error_message("x", EACCES, true), "Failed to watch x: Permission denied\n");

@@ -33,8 +33,7 @@ using toolcommon::Failure;
 
 // D4: printed (not with -qq) whenever events were lost, kernel or our own queue.
 constexpr std::string_view kOverflowWarning =
-    "Warning: the event queue overflowed and some events were lost; the watches have been re-synchronised with the "
-    "disk.\n";
+    "Warning: the event queue overflowed and some events were lost; rescanning the watched trees.\n";
 
 // The rendered %w of recently seen watches, so that a burst in one directory does not walk the
 // watch tree for every event. Direct-mapped; an entry is valid for one table generation.
