@@ -59,6 +59,8 @@ scenario_changes() {
   mkdir "$s/empty-file"
   printf 'over\n' >"$s/over"
   mv "$s/over" "$s/renamed.txt"
+  rm -r "$s/p1"
+  ln -s moved-dir "$s/p1"
   converge "$s" "$d" 10 "type changes"
 
   grep -q -E 'batch of [0-9]+ paths, [0-9]+ bytes sent, [0-9.]+ s, rsync exit 0' "$T/sync.log" ||
@@ -269,6 +271,25 @@ scenario_sigterm() {
   kill -0 "$wpid" 2>/dev/null && fail "the watcher is still running"
   if pgrep -f -- "$s" >/dev/null; then fail "processes left running: $(pgrep -a -f -- "$s")"; fi
   [ ! -e "$T/sync.pid" ] || fail "pid file left behind"
+
+  # SIGINT does the same. (A background job of a script ignores SIGINT unless it runs
+  # under job control, hence set -m.)
+  local rc=0
+  set -m
+  "$INOTIFYSYNC" --delay 5 --log "$T/sync-int.log" --password-file "$T/d1.password" \
+    "$s" "$(daemon_target "$DAEMON_PORT")" 2>>"$T/sync.out.log" &
+  SYNC_PID=$!
+  set +m
+  started_pids+=("$SYNC_PID")
+  wait_for 20 grep -s -q 'full sync, ' "$T/sync-int.log" || fail "inotifysync did not start"
+  printf 'pending on SIGINT\n' >"$s/pending-int.txt"
+  sleep 0.5
+  same_tree "$s" "$d" && fail "the batch was not pending any more"
+  kill -INT "$SYNC_PID"
+  wait_for 10 not_running "$SYNC_PID" || fail "inotifysync did not exit within 10 s of SIGINT"
+  wait "$SYNC_PID" || rc=$?
+  [ "$rc" = 0 ] || fail "exit status $rc after SIGINT"
+  same_tree "$s" "$d" || { show_diff "$s" "$d"; fail "the pending batch was not sent before exiting on SIGINT"; }
   return 0
 }
 
