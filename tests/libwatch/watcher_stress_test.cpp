@@ -13,6 +13,7 @@
 #include <cstring>
 #include <fstream>
 #include <map>
+#include <random>
 #include <set>
 #include <string>
 #include <thread>
@@ -142,6 +143,139 @@ TEST_F(WatcherTest, MkdirPLoopFromAChildProcess) {
   int st = 0;
   ::waitpid(pid, &st, 0);
   EXPECT_TRUE(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Random churn: bursts of mkdir, rmdir, renames inside the tree, moves out and in, file creates,
+// all done before the watcher reads. After each burst (no overflow), the table must match the
+// disk, agree with the kernel, and a file created in every directory must be reported with that
+// directory's current path.
+
+struct Churn {
+  std::string root, out;
+  std::mt19937 rng;
+  std::vector<std::string> log;
+  int serial = 0;
+
+  std::vector<std::string> dirs() const {  // relative, "" for the root
+    std::vector<std::string> v{""};
+    for (const auto& d : disk_dirs(root)) {
+      std::string rel = d.substr(root.size() + 1);
+      if (!rel.empty()) v.push_back(rel.substr(0, rel.size() - 1));
+    }
+    std::sort(v.begin(), v.end());
+    return v;
+  }
+  std::string at(const std::string& rel) const { return rel.empty() ? root : root + "/" + rel; }
+  template <class V>
+  const auto& pick(const V& v) {
+    return v[std::uniform_int_distribution<std::size_t>(0, v.size() - 1)(rng)];
+  }
+  std::string fresh(const char* stem) { return stem + std::to_string(serial++); }
+  void op() {
+    auto ds = dirs();
+    std::vector<std::string> sub(ds.begin() + 1, ds.end());  // everything but the root
+    int kind = std::uniform_int_distribution<int>(0, 9)(rng);
+    if (sub.empty()) kind = 0;
+    switch (kind) {
+      case 0:
+      case 1:
+      case 2: {  // mkdir, sometimes two levels at once
+        std::string d = at(pick(ds)) + "/" + fresh("d");
+        ::mkdir(d.c_str(), 0755);
+        if (kind == 2) ::mkdir((d + "/" + fresh("e")).c_str(), 0755);
+        log.push_back("mkdir " + d);
+        break;
+      }
+      case 3: {  // create a file
+        std::string f = at(pick(ds)) + "/" + fresh("f");
+        create_file(f);
+        log.push_back("create " + f);
+        break;
+      }
+      case 4: {  // remove a directory with everything in it
+        std::string d = at(pick(sub));
+        testsupport::remove_all(d);
+        log.push_back("rm -r " + d);
+        break;
+      }
+      case 5:
+      case 6: {  // rename inside the tree (not into its own subtree)
+        std::string from = pick(sub);
+        std::vector<std::string> targets;
+        for (const auto& d : ds)
+          if (d != from && d.rfind(from + "/", 0) != 0) targets.push_back(d);
+        std::string to = at(pick(targets)) + "/" + fresh("m");
+        ::rename(at(from).c_str(), to.c_str());
+        log.push_back("mv " + at(from) + " " + to);
+        break;
+      }
+      case 7: {  // move out of the tree
+        std::string from = at(pick(sub));
+        std::string to = out + "/" + fresh("o");
+        ::rename(from.c_str(), to.c_str());
+        log.push_back("mv " + from + " " + to + " (out)");
+        break;
+      }
+      case 8:
+      case 9: {  // move a small tree in
+        std::string t = out + "/" + fresh("i");
+        ::mkdir(t.c_str(), 0755);
+        ::mkdir((t + "/s").c_str(), 0755);
+        create_file(t + "/s/f");
+        std::string to = at(pick(ds)) + "/" + fresh("in");
+        ::rename(t.c_str(), to.c_str());
+        log.push_back("mv " + t + " " + to + " (in)");
+        break;
+      }
+    }
+  }
+};
+
+void random_churn(const std::string& root, const std::string& out, unsigned seed, int rounds, int ops) {
+  mkdir_p(out);
+  Churn c{root, out, std::mt19937(seed), {}, 0};
+  Watcher w;
+  w.add(root, opts(IN_CREATE | IN_DELETE, kTrack));
+  for (int round = 0; round < rounds; ++round) {
+    c.log.clear();
+    for (int i = 0; i < ops; ++i) c.op();
+    SCOPED_TRACE("seed " + std::to_string(seed) + " round " + std::to_string(round) + ", operations:\n" +
+                 [&] {
+                   std::string l;
+                   for (const auto& x : c.log) l += "  " + x + "\n";
+                   return l;
+                 }());
+    std::string sentinel = "sentinel" + std::to_string(round);
+    create_file(root + "/" + sentinel);
+    std::vector<Rec> ev;
+    ASSERT_TRUE(collect_until_event(w, ev, [&](const Rec& r) { return r.name == sentinel; })) << describe(ev);
+    auto expected = disk_dirs(root);
+    pump_until(w, ev, [&] { return table_paths(w) == expected; }, 5s);
+    ASSERT_EQ(table_paths(w), expected) << describe(ev);
+    ASSERT_EQ(kernel_watch_count(w.inotify_fd()), w.watch_count());
+    EXPECT_EQ(count_if(ev, [](const Rec& r) { return is_overflow(r.mask); }), 0u);
+    // Every directory is live and reports with its current path.
+    std::string probe = "probe" + std::to_string(round);
+    for (const auto& d : expected) create_file(d + probe);
+    std::multiset<std::string> got;
+    ev.clear();
+    collect_until(w, ev, [&](const std::vector<Rec>& v) {
+      if (!v.empty() && v.back().name == probe) got.insert(v.back().path);
+      return got.size() >= expected.size();
+    }, 10s);
+    ASSERT_EQ(got, expected) << describe(ev);
+  }
+}
+
+TEST_F(WatcherTest, RandomChurnKeepsTableDiskAndKernelInStep) {
+  for (unsigned seed : {1u, 2u, 3u}) {
+    SCOPED_TRACE(seed);
+    testsupport::TempDir t("libwatch-churn");
+    std::string r = t / "r";
+    mkdir_p(r);
+    ASSERT_NO_FATAL_FAILURE(random_churn(r, t / "out", seed, 15, 40));
+  }
 }
 
 // n IN_MODIFY events in dir, alternating between two files so that no two consecutive events are

@@ -472,6 +472,31 @@ TEST_F(WatcherTest, StalePathInABacklogDoesNotMisattributeADirectory) {
   EXPECT_EQ(ev[in_q].path, watched("q/n")) << describe(ev);
 }
 
+TEST_F(WatcherTest, WatchedDirectoryMovedIntoANewDirectoryStaysWatched) {
+  // mkdir n; mv x n/x before the watcher reads: the kernel reports CREATE n and a MOVED_FROM x
+  // whose MOVED_TO never comes (n had no watch yet). The scan of n finds x, already watched: x
+  // has not left the tree, it is now n/x, and it must stay watched under that name.
+  mkdirs({"x/s"});
+  Watcher w;
+  std::vector<std::string> removed;
+  w.on_remove([&](WatchId id) { removed.push_back(w.path(id)); });
+  w.add(root, opts(IN_CREATE, kTrack));
+  do_mkdir(disk("n"));
+  do_rename(disk("x"), disk("n/x"));
+  create_file(disk("sentinel"));
+  std::vector<Rec> ev;
+  ASSERT_TRUE(collect_until_event(w, ev, named("sentinel"))) << describe(ev);
+  // Give a move-out verdict time to happen (it has no event of its own): the grace period is
+  // 20 ms by default, so a few 50 ms slices of next() cover it.
+  pump_until(w, ev, [&] { return false; }, 300ms);
+  EXPECT_EQ(table_paths(w), disk_dirs(root)) << "table:\n" << join(table_paths(w)) << describe(ev);
+  EXPECT_EQ(kernel_watch_count(w.inotify_fd()), w.watch_count());
+  EXPECT_TRUE(removed.empty()) << removed.size() << " removed, first " << removed[0];
+  create_file(disk("n/x/s/f"));
+  ASSERT_TRUE(collect_until_event(w, ev, named("f"), 5s)) << describe(ev);
+  EXPECT_EQ(ev.back().path, watched("n/x/s"));
+}
+
 // ---------------------------------------------------------------------------------------------
 // Moves across the tree's boundary
 
