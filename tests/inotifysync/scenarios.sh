@@ -430,6 +430,34 @@ scenario_once() {
   [ "$rc" = 3 ] || fail "--once to a stopped daemon exited $rc, expected 3"
 }
 
+# Where inotifysync finds inotifywait: $INOTIFYSYNC_INOTIFYWAIT, else next to the script
+# (the installed layout), else the build tree when run from the source tree, else PATH.
+scenario_locate() {
+  local s=$T/src want
+  mkdir -p "$s" "$T/bin"
+  cp "$INOTIFYSYNC" "$T/bin/inotifysync"
+  ln -s "$INOTIFYSYNC_INOTIFYWAIT" "$T/bin/inotifywait"
+  # (no subshell here: the processes it started would escape the cleanup)
+  local saved_iw=$INOTIFYSYNC_INOTIFYWAIT saved_sync=$INOTIFYSYNC
+  unset INOTIFYSYNC_INOTIFYWAIT
+  INOTIFYSYNC=$T/bin/inotifysync
+  start_sync "${DELAY[@]}" "$s" "$T/dst"
+  grep -q -F "with $T/bin/inotifywait (pid" "$T/sync.log" || fail "the inotifywait next to the script was not used"
+  stop_sync
+  : >"$T/sync.log"
+  if [ -x "$repo/build/bin/inotifywait" ]; then
+    want=$repo/scripts/../build/bin/inotifywait
+  else
+    want=$(command -v inotifywait)
+  fi
+  INOTIFYSYNC=$repo/scripts/inotifysync
+  start_sync "${DELAY[@]}" "$s" "$T/dst"
+  grep -q -F "with $want (pid" "$T/sync.log" || fail "expected $want: $(head -n 1 "$T/sync.log")"
+  stop_sync
+  export INOTIFYSYNC_INOTIFYWAIT=$saved_iw
+  INOTIFYSYNC=$saved_sync
+}
+
 scenario_watcher() {
   local s=$T/src wpid rc=0
   mkdir -p "$s"
