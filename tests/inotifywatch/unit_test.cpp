@@ -2,7 +2,10 @@
 // widths, order, ties, -z), the live frame (fitted to the terminal) and the option checks.
 #include <sys/inotify.h>
 
+#include <atomic>
+#include <cstdlib>
 #include <map>
+#include <new>
 #include <string>
 #include <vector>
 
@@ -13,6 +16,22 @@
 #include "live.hpp"
 #include "options.hpp"
 #include "stats.hpp"
+
+// Every allocation of this test program is counted, to check that counting events allocates
+// nothing. (The replacement operator new and delete below pair malloc with free; GCC, seeing only
+// the default ones, would call that a mismatch.)
+#pragma GCC diagnostic ignored "-Wmismatched-new-delete"
+namespace {
+std::atomic<std::size_t> g_allocations{0};
+}  // namespace
+
+void* operator new(std::size_t n) {
+  g_allocations.fetch_add(1, std::memory_order_relaxed);
+  if (void* p = std::malloc(n ? n : 1)) return p;
+  throw std::bad_alloc();
+}
+void operator delete(void* p) noexcept { std::free(p); }
+void operator delete(void* p, std::size_t) noexcept { std::free(p); }
 
 namespace inotifywatch {
 namespace {
@@ -75,6 +94,23 @@ TEST(Stats, CountersPerWatchOnlyForRequestedColumns) {
   EXPECT_EQ(s.counts(3)[0], 0u);       // never counted: the shared zero block
   EXPECT_EQ(s.counts(100000)[0], 0u);  // beyond the index
   EXPECT_EQ(s.events(), 3u);
+}
+
+TEST(Stats, CountingAllocatesNothingOnceAWatchHasItsBlock) {
+  Stats s(IN_ALL_EVENTS);
+  s.reserve(100000);
+  for (WatchId id = 0; id < 1000; ++id) s.record(id * 100, IN_CREATE);  // the blocks
+  const std::size_t before = g_allocations.load();
+  const Mask masks[] = {IN_OPEN, IN_MODIFY, IN_CLOSE_WRITE, IN_ATTRIB | IN_ISDIR, IN_IGNORED, IN_MOVED_TO};
+  for (int round = 0; round < 200; ++round)
+    for (WatchId id = 0; id < 1000; ++id) s.record(id * 100, masks[(id + static_cast<WatchId>(round)) % 6]);
+  EXPECT_EQ(g_allocations.load(), before);
+  EXPECT_EQ(s.events(), 201000u);
+  // A retired watch's block goes back to the pool: the next watch to count reuses it.
+  s.retire(500, "gone/", 1);
+  const std::size_t after_retire = g_allocations.load();
+  s.record(99999, IN_OPEN);
+  EXPECT_EQ(g_allocations.load(), after_retire);
 }
 
 TEST(Stats, RenderMatchesTheReferenceLayout) {
