@@ -110,7 +110,7 @@ start_daemon() {
       printf 'transfer logging = no\n'
       printf '[m]\npath = %s\nread only = no\nauth users = tester\nsecrets file = %s\nstrict modes = yes\n' "$dir" "$T/$name.secrets"
       if [ "$(id -u)" = 0 ]; then
-        printf 'uid = root\ngid = root\nuse chroot = yes\n'
+        printf 'uid = %s\ngid = %s\nuse chroot = yes\n' "${DAEMON_UID:-root}" "${DAEMON_GID:-root}"
       else
         printf 'use chroot = no\n'
       fi

@@ -232,6 +232,28 @@ scenario_outage() {
   converge "$s" "$d" 10 "after a 10 s outage"
 }
 
+# A partial transfer (rsync exit 23: the daemon may not write into one directory) keeps its
+# paths and is retried until it succeeds.
+scenario_partial() {
+  local s=$T/src d=$T/dst
+  [ "$(id -u)" = 0 ] || { note "needs root (a daemon running as nobody); skipped"; return 0; }
+  seed_tree "$s"
+  mkdir -p "$d"
+  chown nobody "$d"
+  DAEMON_UID=nobody DAEMON_GID=nogroup start_daemon d1 "$d"
+  start_sync "${DELAY[@]}" --password-file "$T/d1.password" "$s" "$(daemon_target "$DAEMON_PORT")"
+  converge "$s" "$d" 10 "initial sync by a daemon running as nobody"
+  chown root "$d/dir/sub"
+  chmod 755 "$d/dir/sub"
+  printf 'cannot be written yet\n' >"$s/dir/sub/blocked.txt"
+  printf 'can be written\n' >"$s/free.txt"
+  wait_log 2 "rsync exit 23" 10
+  [ -e "$d/free.txt" ] || fail "the writable part of the batch did not arrive"
+  grep -q 'pending paths: [1-9]' "$T/status" || fail "the failed paths are not pending"
+  chown nobody "$d/dir/sub"
+  converge "$s" "$d" 10 "after the directory became writable"
+}
+
 scenario_twotargets() {
   local s=$T/src d1=$T/dst1 d2=$T/dst2 port2
   seed_tree "$s"
