@@ -331,6 +331,37 @@ std::vector<Scenario> scenarios() {
        .watches = 1,
        .outfile = "log"});
   add({.name = "SyslogKeepsStderrQuiet", .args = {"-s", "-e", "create", "d"}, .actions = "touch d/a", .watches = 1});
+  add({.name = "EmptyExcludeRegexDropsEverything", .args = {"--exclude", "", "-t", "1", "d"}, .actions = "touch d/a"});
+  add({.name = "EmptyIncludeRegexKeepsEverything", .args = {"--include", "", "d"}, .actions = "touch d/a"});
+  add({.name = "EmptyEventListMeansAllEvents", .args = {"-e", "", "d"}, .actions = "touch d/a"});
+  add({.name = "FileAndItsDirectoryBothReport",
+       .setup = "touch d/x",
+       .args = {"-m", "d", "d/x"},
+       .actions = "chmod 600 d/x; " + touch_end,
+       .until = end_line});
+  add({.name = "DeletedFileThenInactivityTimeout",
+       .args = {"-m", "-t", "1", "f", "d", "-e", "delete_self,delete"},
+       .actions = "rm f"});
+  add({.name = "SameOperandTwice", .args = {"d", "d"}, .actions = "touch d/a"});
+  add({.name = "RecursiveRmdir",
+       .setup = "mkdir d/s",
+       .args = {"-m", "-r", "d"},
+       .actions = "rmdir d/s; " + touch_end,
+       .until = end_line});
+  add({.name = "RecursiveRenameDefaultEvents",
+       .setup = "mkdir d/s",
+       .args = {"-m", "-r", "d"},
+       .actions = "mv d/s d/t; touch d/t/x; " + touch_end,
+       .until = end_line});
+  add({.name = "OneshotReportsOnce",
+       .args = {"-e", "oneshot", "-e", "create", "-m", "-t", "1", "d"},
+       .actions = "touch d/a; touch d/b"});
+  add({.name = "NewDirectoryCannotBeWatched",
+       .args = {"-m", "-r", "-e", "create", "d"},
+       .actions = "mkdir d/a; mkdir d/b; touch d/zz_end",
+       .until = "d/ CREATE zz_end\n",
+       .wrap = {"/usr/bin/unshare", "-U", "-r", "/bin/sh", "-c",
+                "echo 2 > /proc/sys/user/max_inotify_watches && exec \"$0\" \"$@\""}});
   add({.name = "InotifyOptionsAccepted", .args = {"-I", "-F", "-S", "-t", "1", "d"}});
   return v;
 }

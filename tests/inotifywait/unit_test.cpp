@@ -4,6 +4,7 @@
 
 #include <cstdio>
 #include <cstdlib>
+#include <new>
 #include <string>
 #include <vector>
 
@@ -14,6 +15,19 @@
 #include "output.hpp"
 #include "support.hpp"
 #include "toolcommon/messages.hpp"
+
+// Counts operator new calls, to check that rendering does not allocate.
+namespace {
+std::size_t g_allocations = 0;
+}  // namespace
+
+void* operator new(std::size_t n) {
+  ++g_allocations;
+  if (void* p = std::malloc(n ? n : 1)) return p;
+  throw std::bad_alloc();
+}
+void operator delete(void* p) noexcept { std::free(p); }
+void operator delete(void* p, std::size_t) noexcept { std::free(p); }
 
 namespace {
 
@@ -121,6 +135,23 @@ TEST(IwFormat, RenderingReusesTheBuffer) {
   const char* data = out.data();
   for (int i = 0; i < 20; ++i) f.render(kMkdir, out);
   EXPECT_EQ(out.data(), data) << "the output buffer was reallocated";
+}
+
+TEST(IwFormat, RenderingDoesNotAllocate) {
+  Format formats[] = {Format::default_format(), Format::csv(),
+                      Format::custom("[%w][%f][%e][%:e][%c][%%][%z][%0][%n][%T]", false, "%Y-%m-%d %H:%M:%S")};
+  const EventView events[] = {kCreate, kMkdir, kSelf, {"co,mma/", "q\"uote", IN_MOVED_TO, 0x1234}};
+  std::string out;
+  out.reserve(1 << 20);
+  for (auto& f : formats)  // warm up (the %T text buffer is sized once)
+    for (const auto& ev : events) f.render(ev, out);
+  out.clear();
+  std::size_t before = g_allocations;
+  for (int i = 0; i < 1000; ++i)
+    for (auto& f : formats)
+      for (const auto& ev : events) f.render(ev, out);
+  EXPECT_EQ(g_allocations - before, 0u);
+  EXPECT_GT(out.size(), 100000u);
 }
 
 // parse_options is exercised through argv; messages go to stderr, so only outcomes are checked
