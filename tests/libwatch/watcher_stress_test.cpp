@@ -156,6 +156,7 @@ struct Churn {
   std::mt19937 rng;
   std::vector<std::string> log;
   int serial = 0;
+  int pool = 0;  // > 0: names inside the tree come from a small pool, so they collide and recur
 
   std::vector<std::string> dirs() const {  // relative, "" for the root
     std::vector<std::string> v{""};
@@ -171,7 +172,15 @@ struct Churn {
   const auto& pick(const V& v) {
     return v[std::uniform_int_distribution<std::size_t>(0, v.size() - 1)(rng)];
   }
-  std::string fresh(const char* stem) { return stem + std::to_string(serial++); }
+  std::string fresh(const char* stem) {
+    if (pool > 0) return std::string(1, static_cast<char>('a' + std::uniform_int_distribution<int>(0, pool - 1)(rng)));
+    return stem + std::to_string(serial++);
+  }
+  std::string outside(const char* stem) { return out + "/" + stem + std::to_string(serial++); }
+  // Logs an operation with its outcome (with recurring names, many of them fail: EEXIST, ...).
+  void note(const std::string& what, int r) {
+    log.push_back(r == 0 ? what : what + "  -> " + std::strerror(errno));
+  }
   void op() {
     auto ds = dirs();
     std::vector<std::string> sub(ds.begin() + 1, ds.end());  // everything but the root
@@ -182,13 +191,15 @@ struct Churn {
       case 1:
       case 2: {  // mkdir, sometimes two levels at once
         std::string d = at(pick(ds)) + "/" + fresh("d");
-        ::mkdir(d.c_str(), 0755);
-        if (kind == 2) ::mkdir((d + "/" + fresh("e")).c_str(), 0755);
-        log.push_back("mkdir " + d);
+        note("mkdir " + d, ::mkdir(d.c_str(), 0755));
+        if (kind == 2) {
+          std::string e = d + "/" + fresh("e");
+          note("mkdir " + e, ::mkdir(e.c_str(), 0755));
+        }
         break;
       }
       case 3: {  // create a file
-        std::string f = at(pick(ds)) + "/" + fresh("f");
+        std::string f = at(pick(ds)) + "/f" + std::to_string(serial++);
         create_file(f);
         log.push_back("create " + f);
         break;
@@ -206,35 +217,32 @@ struct Churn {
         for (const auto& d : ds)
           if (d != from && d.rfind(from + "/", 0) != 0) targets.push_back(d);
         std::string to = at(pick(targets)) + "/" + fresh("m");
-        ::rename(at(from).c_str(), to.c_str());
-        log.push_back("mv " + at(from) + " " + to);
+        note("mv " + at(from) + " " + to, ::rename(at(from).c_str(), to.c_str()));
         break;
       }
       case 7: {  // move out of the tree
         std::string from = at(pick(sub));
-        std::string to = out + "/" + fresh("o");
-        ::rename(from.c_str(), to.c_str());
-        log.push_back("mv " + from + " " + to + " (out)");
+        std::string to = outside("o");
+        note("mv " + from + " " + to + " (out)", ::rename(from.c_str(), to.c_str()));
         break;
       }
       case 8:
       case 9: {  // move a small tree in
-        std::string t = out + "/" + fresh("i");
+        std::string t = outside("i");
         ::mkdir(t.c_str(), 0755);
         ::mkdir((t + "/s").c_str(), 0755);
         create_file(t + "/s/f");
         std::string to = at(pick(ds)) + "/" + fresh("in");
-        ::rename(t.c_str(), to.c_str());
-        log.push_back("mv " + t + " " + to + " (in)");
+        note("mv " + t + " " + to + " (in)", ::rename(t.c_str(), to.c_str()));
         break;
       }
     }
   }
 };
 
-void random_churn(const std::string& root, const std::string& out, unsigned seed, int rounds, int ops) {
+void random_churn(const std::string& root, const std::string& out, unsigned seed, int rounds, int ops, int pool) {
   mkdir_p(out);
-  Churn c{root, out, std::mt19937(seed), {}, 0};
+  Churn c{root, out, std::mt19937(seed), {}, 0, pool};
   Watcher w;
   w.add(root, opts(IN_CREATE | IN_DELETE, kTrack));
   for (int round = 0; round < rounds; ++round) {
@@ -274,7 +282,19 @@ TEST_F(WatcherTest, RandomChurnKeepsTableDiskAndKernelInStep) {
     testsupport::TempDir t("libwatch-churn");
     std::string r = t / "r";
     mkdir_p(r);
-    ASSERT_NO_FATAL_FAILURE(random_churn(r, t / "out", seed, 15, 40));
+    ASSERT_NO_FATAL_FAILURE(random_churn(r, t / "out", seed, 15, 40, 0));
+  }
+}
+
+TEST_F(WatcherTest, RandomChurnWithRecurringNames) {
+  // The same few names over and over: deleted and re-created, renamed over empty directories,
+  // moved away and back. Stale paths in a backlog name other directories.
+  for (unsigned seed : {11u, 12u, 13u}) {
+    SCOPED_TRACE(seed);
+    testsupport::TempDir t("libwatch-churn");
+    std::string r = t / "r";
+    mkdir_p(r);
+    ASSERT_NO_FATAL_FAILURE(random_churn(r, t / "out", seed, 15, 40, 3));
   }
 }
 

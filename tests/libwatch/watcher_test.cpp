@@ -685,6 +685,58 @@ TEST_F(WatcherTest, OneshotWatchGoesAfterItsEvent) {
   EXPECT_EQ(kernel_watch_count(w.inotify_fd()), 0u);
 }
 
+TEST_F(WatcherTest, DirectorySwappedUnderOneName) {
+  // The deploy pattern: mv current ../old; mv new current. The old tree leaves (its watches go),
+  // the new one arrives under the same name (watched and scanned).
+  const std::string out = tmp / "out";
+  mkdirs({"current/old_sub"});
+  mkdir_p(out + "/new/new_sub");
+  Watcher w;
+  std::vector<std::string> removed;
+  w.on_remove([&](WatchId id) { removed.push_back(w.path(id)); });
+  w.add(root, opts(IN_CREATE, kTrack));
+  do_rename(disk("current"), out + "/old");
+  do_rename(out + "/new", disk("current"));
+  create_file(disk("sentinel"));
+  std::vector<Rec> ev;
+  ASSERT_TRUE(collect_until_event(w, ev, named("sentinel"))) << describe(ev);
+  pump_until(w, ev, [&] { return removed.size() >= 2; }, 5s);
+  pump_until(w, ev, [&] { return false; }, 300ms);  // room for a wrong move-out verdict
+  EXPECT_EQ(table_paths(w), disk_dirs(root)) << "table:\n" << join(table_paths(w)) << describe(ev);
+  EXPECT_EQ(kernel_watch_count(w.inotify_fd()), w.watch_count());
+  EXPECT_EQ(std::multiset<std::string>(removed.begin(), removed.end()),
+            (std::multiset<std::string>{watched("current"), watched("current/old_sub")}));
+  std::size_t mark = ev.size();
+  create_file(out + "/old/old_sub/gone");
+  create_file(disk("current/new_sub/here"));
+  ASSERT_TRUE(collect_until_event(w, ev, named("here"), 5s)) << describe(ev);
+  EXPECT_EQ(ev.back().path, watched("current/new_sub"));
+  for (std::size_t i = mark; i < ev.size(); ++i) EXPECT_NE(ev[i].name, "gone") << describe(ev[i]);
+}
+
+TEST_F(WatcherTest, InOutInUnderOneNameBeforeReading) {
+  // mv i0 r/b; mv r/b out; mv i1 r/b, before the watcher reads. When it handles the first
+  // MOVED_TO b, "b" already names the last directory; the MOVED_FROM b that follows is about the
+  // first one, which is gone. The last one must end up watched.
+  const std::string out = tmp / "out";
+  mkdir_p(out + "/i0/s0");
+  mkdir_p(out + "/i1/s1");
+  Watcher w;
+  w.add(root, opts(IN_CREATE, kTrack));
+  do_rename(out + "/i0", disk("b"));
+  do_rename(disk("b"), out + "/o");
+  do_rename(out + "/i1", disk("b"));
+  create_file(disk("sentinel"));
+  std::vector<Rec> ev;
+  ASSERT_TRUE(collect_until_event(w, ev, named("sentinel"))) << describe(ev);
+  pump_until(w, ev, [&] { return false; }, 300ms);  // room for a wrong move-out verdict
+  EXPECT_EQ(table_paths(w), disk_dirs(root)) << "table:\n" << join(table_paths(w)) << describe(ev);
+  EXPECT_EQ(kernel_watch_count(w.inotify_fd()), w.watch_count());
+  create_file(disk("b/s1/here"));
+  ASSERT_TRUE(collect_until_event(w, ev, named("here"), 5s)) << describe(ev);
+  EXPECT_EQ(ev.back().path, watched("b/s1"));
+}
+
 // ---------------------------------------------------------------------------------------------
 // Delete, re-create, rename (the reference keeps the old name here)
 
