@@ -12,6 +12,7 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
+#include <functional>
 #include <set>
 #include <string>
 #include <thread>
@@ -74,6 +75,124 @@ TEST_F(WatcherTest, RecursiveSetupWatchesEveryDirectory) {
     if (r.name == "probe") got.insert(r.path);
   }
   EXPECT_EQ(got, want);
+}
+
+// A wide tree: `width` top-level directories (a large setup may walk them on several threads),
+// each with a few levels below, files here and there.
+std::vector<std::string> make_wide_tree(const std::string& root, int width) {
+  std::vector<std::string> rel;
+  for (int i = 0; i < width; ++i) {
+    std::string t = "t" + std::to_string(i);
+    rel.push_back(t);
+    for (int j = 0; j < i % 4; ++j) {
+      rel.push_back(t + "/s" + std::to_string(j));
+      rel.push_back(t + "/s" + std::to_string(j) + "/deep");
+    }
+  }
+  for (const auto& r : rel) mkdir_p(root + "/" + r);
+  for (std::size_t i = 0; i < rel.size(); i += 3) create_file(root + "/" + rel[i] + "/file");
+  return rel;
+}
+
+TEST_F(WatcherTest, RecursiveSetupOfAWideTree) {
+  auto rel = make_wide_tree(root, 40);
+  Watcher w;
+  std::vector<Warning> warnings;
+  w.on_warning([&](const Warning& x) { warnings.push_back(x); });
+  WatchId rid = w.add(root, opts(IN_CREATE, kTrack));
+  EXPECT_TRUE(warnings.empty());
+  EXPECT_EQ(w.path(rid), watched(""));
+  EXPECT_EQ(w.watch_count(), rel.size() + 1);
+  EXPECT_EQ(kernel_watch_count(w.inotify_fd()), rel.size() + 1);
+  EXPECT_EQ(table_paths(w), disk_dirs(root)) << join(table_paths(w));
+  // Every parent link is right: each node's parent renders as its path minus the last name.
+  w.table().for_each([&](WatchId id) {
+    if (id == rid) return;
+    std::string p = w.path(id);
+    std::string parent = p.substr(0, p.rfind('/', p.size() - 2) + 1);
+    EXPECT_EQ(w.path(w.table().parent(id)), parent) << p;
+    EXPECT_EQ(w.table().find_child(w.table().parent(id), w.table().name(id)), id) << p;
+  });
+  for (const auto& r : rel) create_file(root + "/" + r + "/probe");
+  std::vector<Rec> ev;
+  std::multiset<std::string> got;
+  collect_until(w, ev, [&](const std::vector<Rec>& v) {
+    if (!v.empty() && v.back().name == "probe") got.insert(v.back().path);
+    return got.size() >= rel.size();
+  });
+  std::multiset<std::string> want;
+  for (const auto& r : rel) want.insert(watched(r));
+  EXPECT_EQ(got, want);
+}
+
+TEST_F(WatcherTest, SetupOrderNumbersAreAPostOrder) {
+  // order() numbers ties the way the reference's wds do: post-order, one subtree after another.
+  make_wide_tree(root, 24);
+  Watcher w;
+  WatchId rid = w.add(root, opts(IN_CREATE, kRecursive));
+  const WatchTable& t = w.table();
+  std::set<std::uint32_t> seen;
+  // Returns the [min, max] of the order numbers in id's subtree, checking it along the way.
+  std::function<std::pair<std::uint32_t, std::uint32_t>(WatchId, std::size_t&)> visit =
+      [&](WatchId id, std::size_t& size) -> std::pair<std::uint32_t, std::uint32_t> {
+    std::uint32_t own = t.order(id);
+    EXPECT_TRUE(seen.insert(own).second) << "order " << own << " twice (" << w.path(id) << ")";
+    std::uint32_t lo = own, hi = own;
+    std::size_t n = 1;
+    t.for_each_child(id, [&](WatchId c) {
+      std::size_t cn = 0;
+      auto [clo, chi] = visit(c, cn);
+      EXPECT_LT(chi, own) << w.path(c) << " numbered after its parent";
+      lo = std::min(lo, clo);
+      hi = std::max(hi, chi);
+      n += cn;
+    });
+    // A subtree's numbers are contiguous: no other subtree's numbers fall in between.
+    EXPECT_EQ(hi - lo + 1, n) << "subtree of " << w.path(id) << " is not numbered contiguously";
+    size = n;
+    return {lo, hi};
+  };
+  std::size_t n = 0;
+  auto [lo, hi] = visit(rid, n);
+  EXPECT_EQ(n, w.watch_count());
+  EXPECT_EQ(hi, t.order(rid));
+  EXPECT_EQ(hi - lo + 1, n);
+}
+
+TEST_F(WatcherTest, SetupWhileTheTreeChanges) {
+  // Directories appear all over a wide tree while add() walks it: every one ends up watched.
+  make_wide_tree(root, 32);
+  std::atomic<bool> done{false};
+  std::atomic<int> made{0};
+  std::thread maker([&] {
+    for (int i = 0; !done.load() || i < 200; ++i) {
+      std::string d = root + "/t" + std::to_string(i % 32) + "/new" + std::to_string(i);
+      if (::mkdir(d.c_str(), 0755) == 0) ++made;
+      ::mkdir((d + "/inner").c_str(), 0755);
+    }
+  });
+  Watcher w;
+  w.add(root, opts(IN_CREATE, kTrack));
+  done = true;
+  maker.join();
+  create_file(disk("sentinel"));
+  std::vector<Rec> ev;
+  ASSERT_TRUE(collect_until_event(w, ev, named("sentinel"))) << describe(ev, 50);
+  pump_until(w, ev, [&] { return table_paths(w) == disk_dirs(root); }, 5s);
+  EXPECT_EQ(table_paths(w), disk_dirs(root)) << "made " << made.load();
+  EXPECT_EQ(kernel_watch_count(w.inotify_fd()), w.watch_count());
+}
+
+TEST_F(WatcherTest, ExclusionsInAWideTree) {
+  auto rel = make_wide_tree(root, 20);
+  Watcher w;
+  w.add(root, opts(IN_CREATE, kRecursive, {root + "/t3", root + "/t7/s1/", root + "/t11/s0/deep"}));
+  auto want = disk_dirs(root);
+  for (const auto& x : {"t3/", "t3/s0/", "t3/s0/deep/", "t3/s1/", "t3/s1/deep/", "t3/s2/", "t3/s2/deep/", "t7/s1/",
+                        "t7/s1/deep/", "t11/s0/deep/"})
+    EXPECT_EQ(want.erase(root + "/" + x), 1u) << x;
+  EXPECT_EQ(table_paths(w), want) << join(table_paths(w));
+  EXPECT_EQ(kernel_watch_count(w.inotify_fd()), want.size());
 }
 
 TEST_F(WatcherTest, NonRecursiveWatchesOnlyTheOperand) {
