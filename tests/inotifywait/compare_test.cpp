@@ -40,6 +40,9 @@ struct Scenario {
   std::vector<std::string> wrap{};  // run the program through this command (its argv[0] stays as is)
 };
 
+// Test names in ctest's list: the scenario's name, not its bytes.
+void PrintTo(const Scenario& s, std::ostream* os) { *os << s.name; }
+
 struct Side {
   testsupport::Exit exit;
   std::string out, err, file;
@@ -89,6 +92,7 @@ Side run_side(const std::string& program, const Scenario& s) {
   }
   if (s.stop) p.signal(SIGTERM);
   side.exit = p.wait(20s);
+  if (side.exit.timed_out) side.problem += "did not end (killed)";
   side.out = p.out();
   side.err = p.err();
   if (!s.outfile.empty()) {
@@ -210,7 +214,10 @@ std::vector<Scenario> scenarios() {
   add({.name = "UppercaseEventName", .args = {"-e", "CREATE", "d"}, .actions = "echo x > d/a"});
   add({.name = "AllEventsName", .args = {"-e", "all_events", "f"}, .actions = "cat f > /dev/null"});
   add({.name = "EventOred", .args = {"-e", "delete", "--event", "modify", "f"}, .actions = "echo y >> f"});
-  add({.name = "IsdirRequested", .args = {"-e", "isdir", "d"}, .actions = "mkdir d/s"});
+  add({.name = "IsdirRequested",
+       .setup = "mkdir d/s",
+       .args = {"-e", "isdir,attrib", "d"},
+       .actions = "chmod 700 d/s"});
 
   // ---- paths as typed (section 2.8) ----
   add({.name = "DotSlashDir", .args = {"./d"}, .actions = "touch d/a"});
