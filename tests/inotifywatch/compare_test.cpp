@@ -7,6 +7,7 @@
 // they are unread, so counts would depend on how fast each program reads).
 #include <fcntl.h>
 #include <signal.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -100,6 +101,28 @@ Fn symlink_to(std::string target, std::string link) {
   };
 }
 
+Fn mount_tmpfs(std::string dir) {
+  return [dir](const std::string& root) {
+    mkdir_p(root + "/" + dir);
+    if (::mount("none", (root + "/" + dir).c_str(), "tmpfs", 0, "size=1m") != 0)
+      throw std::runtime_error("mount tmpfs on " + dir);
+  };
+}
+
+Fn unmount(std::string dir) {
+  return [dir](const std::string& root) {
+    if (::umount2((root + "/" + dir).c_str(), 0) != 0) throw std::runtime_error("umount " + dir);
+  };
+}
+
+// Whether this process may mount a tmpfs (root with CAP_SYS_ADMIN).
+bool can_mount() {
+  TempDir t("iwmnt");
+  if (::mount("none", t.path().c_str(), "tmpfs", 0, "size=64k") != 0) return false;
+  ::umount2(t.path().c_str(), MNT_DETACH);
+  return true;
+}
+
 // n files touched in dir: CREATE, OPEN, CLOSE_WRITE each, no two events alike.
 Fn touch_n(std::string dir, int n, std::string prefix = "f") {
   return [dir, n, prefix](const std::string& root) {
@@ -186,6 +209,18 @@ std::vector<Scenario> scenarios() {
        .args = {"d1", "d2"},
        .steps = {{rename_to("d1/a", "d1/c")}, {rename_to("d1/b", "d2/b")}},
        .expect_out = "moved_to"});
+  add({.name = "UnmountCountsInTotalOnly",
+       .prepare = both(dirs({"d"}), mount_tmpfs("m")),
+       .args = {"m", "d"},
+       .steps = {{touch_all({"m/x", "d/y"})}, {unmount("m")}},
+       .expect_out = "5      1            1     1       m/\n",
+       .needs_mount = true});
+  add({.name = "UnmountColumnWhenRequested",
+       .prepare = both(dirs({"d"}), mount_tmpfs("m")),
+       .args = {"-e", "unmount,create", "-z", "m", "d"},
+       .steps = {{touch_all({"d/y"})}, {unmount("m")}},
+       .expect_out = "total  create  unmount  filename\n",
+       .needs_mount = true});
   add({.name = "WatchedDirectoryMovedItself",
        .prepare = dirs({"d", "e"}),
        .args = {"d", "e"},
@@ -443,6 +478,7 @@ TEST_P(Compare, SameBytesAsReference) {
   auto ref = reference();
   if (!ref) GTEST_SKIP() << "the reference /usr/bin/inotifywatch (Debian package inotify-tools) is not installed";
   const Scenario& s = GetParam();
+  if (s.needs_mount && !can_mount()) GTEST_SKIP() << "mounting a tmpfs needs root with CAP_SYS_ADMIN";
   TempDir dir("iwcmp");
   Pair p = run_pair(*ref, s, dir);
 

@@ -69,6 +69,7 @@ struct Scenario {
   std::string expect_out;
   std::string expect_err;
   int expect_status = 0;
+  bool needs_mount = false;  // prepare mounts a file system (root with CAP_SYS_ADMIN only)
 };
 
 // Test names print the scenario's name, not its bytes.
