@@ -268,6 +268,21 @@ std::vector<Scenario> scenarios() {
        .args = {"-r", "@d/s2", "d"},
        .steps = {{touch_all({"d/s2/x", "d/s2/deep/y", "d/s1/z"})}},
        .expect_out = "d/s1/\n"});
+  add({.name = "OperandSpellingsAreKept",
+       .prepare = dirs({"d1", "d2", "d3/s"}),
+       .args = {"-r", "d1/", "./d2", "d3//"},
+       .steps = {{touch_all({"d1/x", "d2/x", "d3/x", "d3/s/x"})}},
+       .expect_out = "d3//s/\n"});
+  add({.name = "AtExclusionWithTrailingSlash",
+       .prepare = dirs({"d/s1", "d/s2"}),
+       .args = {"-r", "-z", "@d/s1/", "d"},
+       .steps = {{touch_all({"d/s1/x", "d/s2/y"})}},
+       .expect_out = "d/s2/\n"});
+  add({.name = "RecursiveSymlinkOperandIsFollowed",
+       .prepare = both(dirs({"d/s"}), symlink_to("d", "dl")),
+       .args = {"-P", "-r", "dl"},
+       .steps = {{touch_all({"d/s/x", "d/y"})}},
+       .expect_out = "dl/s/\n"});
   add({.name = "SymlinkOperand",
        .prepare = both(dirs({"d"}), symlink_to("d", "dl")),
        .args = {"dl"},
@@ -624,6 +639,31 @@ Sequence limited(std::string sysctl, int limit, std::vector<std::string> args, F
     Process p(std::move(argv), o);
     return finish(p);
   };
+}
+
+TEST(CompareSetup, NewDirectoryOverTheWatchLimit) {
+  if (!user_namespaces_work()) GTEST_SKIP() << "unshare -U -r is not available here";
+  compare_sequence(
+      [](const std::string& program, const std::string& root) {
+        mkdir_p(root + "/d/a");
+        std::vector<std::string> argv{"/usr/bin/unshare", "-U", "-r", "/bin/sh", "-c",
+                                      "echo 2 > /proc/sys/user/max_inotify_watches && exec \"$0\" \"$@\"",
+                                      program, "-r", "-e", "create", "d"};
+        Process::Options o;
+        o.cwd = root;
+        Process p(std::move(argv), o);
+        if (p.wait_stderr("Finished establishing watches")) {
+          EXPECT_TRUE(wait_idle(p.pid())) << p.describe();
+          mkdir_p(root + "/d/new");
+          EXPECT_TRUE(wait_idle(p.pid())) << p.describe();
+          touch(root + "/d/new/x");
+          touch(root + "/d/a/y");
+          EXPECT_TRUE(wait_idle(p.pid())) << p.describe();
+          p.signal(SIGINT);
+        }
+        return finish(p);
+      },
+      "Couldn't watch new directory d/new/: No space left on device\n", 0);
 }
 
 TEST(CompareSetup, NoInotifyInstanceLeft) {
