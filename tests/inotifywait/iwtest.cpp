@@ -4,6 +4,7 @@
 
 #include <fstream>
 #include <string>
+#include <thread>
 
 #include <gtest/gtest.h>
 
@@ -31,6 +32,36 @@ bool ended(pid_t pid) {
   std::getline(stat, s);
   auto close_paren = s.rfind(')');
   return s.empty() || (close_paren != std::string::npos && s.size() > close_paren + 2 && s[close_paren + 2] == 'Z');
+}
+
+namespace {
+char state_of(const std::string& stat_path) {
+  std::ifstream stat(stat_path);
+  std::string s;
+  std::getline(stat, s);
+  auto close_paren = s.rfind(')');
+  if (close_paren == std::string::npos || s.size() <= close_paren + 2) return '?';
+  return s[close_paren + 2];
+}
+}  // namespace
+
+bool wait_stopped(pid_t pid, std::chrono::milliseconds timeout) {
+  auto deadline = testsupport::Clock::now() + timeout;
+  std::string task = "/proc/" + std::to_string(pid) + "/task";
+  while (testsupport::Clock::now() < deadline) {
+    bool all = true;
+    DIR* d = ::opendir(task.c_str());
+    if (!d) return false;
+    while (dirent* e = ::readdir(d)) {
+      if (e->d_name[0] == '.') continue;
+      char st = state_of(task + "/" + e->d_name + "/stat");
+      if (st != 'T' && st != 't') all = false;
+    }
+    ::closedir(d);
+    if (all) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  return false;
 }
 
 bool wait_watches(testsupport::Process& p, int n, std::chrono::milliseconds timeout) {

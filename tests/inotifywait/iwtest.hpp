@@ -23,6 +23,9 @@ bool wait_watches_at_most(testsupport::Process& p, int n, std::chrono::milliseco
 // True once the process has ended (a zombie not yet reaped counts as ended).
 bool ended(pid_t pid);
 
+// After SIGSTOP: waits until every thread of the process is stopped.
+bool wait_stopped(pid_t pid, std::chrono::milliseconds timeout = testsupport::kDeadline);
+
 // Runs a /bin/sh script in dir; fails the test if it does not exit 0.
 void sh(const std::string& dir, const std::string& script);
 
