@@ -1,0 +1,688 @@
+// bench_run: one measured trial of one program, for scripts/bench.
+//
+//   bench_run setup    KIND BIN DIR                 exec -> "Watches established." (KIND wait, floor) or
+//                                                   "Finished establishing watches..." (KIND watch); VmHWM
+//   bench_run drain    SINK BIN DIR OPS             SINK null|pipe: stop the watcher, queue OPS*5 events,
+//                                                   continue it, time until its last line is written
+//   bench_run cpu      BIN DIR OPS RATE             CPU time of the watcher while OPS*5 events stream in
+//   bench_run burst    BIN DIR OPS STALL_MS QLIMIT  OPS*5 events while the reader stalls; lines lost
+//                                                   (QLIMIT: max_queued_events for the watcher, 0 = as is)
+//   bench_run race     BIN DIR TRIALS GAP_US        mkdir -p t<i>/a/b/c; creat t<i>/a/b/c/f: misses
+//   bench_run rename   BIN DIR BIG DEEP             rename DIR/BIG, creat a file in DEEP below it: time, path
+//   bench_run latency  BIN DIR COUNT                write -> line read from the pipe, COUNT spaced events
+//
+// BIN is inotifywait (ours or the reference; inotifywatch or bench_floor for setup). DIR must
+// exist; for drain, cpu and burst it must have been prepared with `bench_events prepare DIR`.
+// Results go to stdout as "key value" lines; a failed trial prints "error <reason>" and exits 1.
+// The generators are run from the directory this program lives in.
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <chrono>
+#include <cmath>
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <optional>
+#include <random>
+#include <sstream>
+#include <stdexcept>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "bench_common.h"
+
+namespace {
+
+using Ns = std::int64_t;
+
+Ns now_ns() {
+  timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return Ns{ts.tv_sec} * 1000000000 + ts.tv_nsec;
+}
+
+struct Failure : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+[[noreturn]] void fail(const std::string& what) { throw Failure(what); }
+
+std::string self_dir() {
+  std::error_code ec;
+  auto p = std::filesystem::read_symlink("/proc/self/exe", ec);
+  if (ec) fail("cannot resolve /proc/self/exe");
+  return p.parent_path().string();
+}
+
+void sleep_ns(Ns ns) {
+  if (ns <= 0) return;
+  timespec ts{static_cast<time_t>(ns / 1000000000), static_cast<long>(ns % 1000000000)};
+  while (nanosleep(&ts, &ts) != 0 && errno == EINTR) {
+  }
+}
+
+std::string read_file(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+void write_file(const std::string& path, const std::string& text) {
+  int fd = ::open(path.c_str(), O_WRONLY | O_CLOEXEC);
+  if (fd < 0) fail("open " + path + ": " + std::strerror(errno));
+  bool ok = ::write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size());
+  ::close(fd);
+  if (!ok) fail("write " + path + ": " + std::strerror(errno));
+}
+
+// ---- the watched process -------------------------------------------------------------------
+
+enum class Out { devnull, pipe };
+
+// A child process with its stderr (and optionally stdout) on pipes we read.
+class Child {
+ public:
+  Child(const std::vector<std::string>& argv, Out out) {
+    int errp[2], outp[2] = {-1, -1};
+    if (::pipe2(errp, O_CLOEXEC) != 0) fail("pipe");
+    if (out == Out::pipe && ::pipe2(outp, O_CLOEXEC) != 0) fail("pipe");
+    std::vector<char*> args;
+    for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+    args.push_back(nullptr);
+    started_ns_ = now_ns();
+    pid_ = ::fork();
+    if (pid_ < 0) fail("fork");
+    if (pid_ == 0) {
+      int null = ::open("/dev/null", O_RDWR);
+      ::dup2(null, 0);
+      ::dup2(out == Out::pipe ? outp[1] : null, 1);
+      ::dup2(errp[1], 2);
+      ::signal(SIGPIPE, SIG_DFL);
+      ::execv(args[0], args.data());
+      std::fprintf(stderr, "exec %s: %s\n", args[0], std::strerror(errno));
+      ::_exit(127);
+    }
+    ::close(errp[1]);
+    err_ = errp[0];
+    if (out == Out::pipe) {
+      ::close(outp[1]);
+      out_ = outp[0];
+    }
+  }
+  Child(const Child&) = delete;
+  Child& operator=(const Child&) = delete;
+  ~Child() { stop(); }
+
+  pid_t pid() const { return pid_; }
+  int out_fd() const { return out_; }
+  Ns started_ns() const { return started_ns_; }
+  const std::string& err_text() const { return err_text_; }
+
+  // Reads stderr until a line equal to want appears; returns the time it was seen.
+  Ns wait_stderr_line(const std::string& want, Ns deadline) {
+    for (;;) {
+      std::size_t start = 0;
+      for (std::size_t nl; (nl = err_text_.find('\n', start)) != std::string::npos; start = nl + 1) {
+        if (err_text_.compare(start, nl - start, want) == 0 && start >= err_scanned_) {
+          Ns t = now_ns();
+          err_scanned_ = nl + 1;
+          return t;
+        }
+      }
+      if (!pump_stderr(deadline)) {
+        if (exited()) fail("the watcher exited before '" + want + "'; stderr: " + err_text_);
+        fail("timed out waiting for '" + want + "'; stderr: " + err_text_);
+      }
+    }
+  }
+
+  // Reads whatever stderr has (waiting until deadline for some). False on timeout or EOF.
+  bool pump_stderr(Ns deadline) {
+    if (err_ < 0) return false;
+    Ns left = deadline - now_ns();
+    if (left < 0) return false;
+    pollfd p{err_, POLLIN, 0};
+    int r = ::poll(&p, 1, static_cast<int>(left / 1000000) + 1);
+    if (r <= 0) return false;
+    char buf[4096];
+    ssize_t n = ::read(err_, buf, sizeof buf);
+    if (n <= 0) {
+      ::close(err_);
+      err_ = -1;
+      return false;
+    }
+    err_text_.append(buf, static_cast<std::size_t>(n));
+    return true;
+  }
+  // Non-blocking: collect what stderr has now, so that the watcher never blocks on it.
+  void drain_stderr() {
+    while (err_ >= 0) {
+      pollfd p{err_, POLLIN, 0};
+      if (::poll(&p, 1, 0) <= 0) return;
+      if (!pump_stderr(now_ns() + 1000000)) return;
+    }
+  }
+
+  bool exited() {
+    if (pid_ <= 0) return true;
+    int st;
+    pid_t r = ::waitpid(pid_, &st, WNOHANG);
+    if (r == pid_) {
+      pid_ = -1;
+      return true;
+    }
+    return false;
+  }
+
+  void stop() {
+    if (pid_ > 0) {
+      ::kill(pid_, SIGCONT);
+      ::kill(pid_, SIGKILL);
+      int st;
+      while (::waitpid(pid_, &st, 0) < 0 && errno == EINTR) {
+      }
+      pid_ = -1;
+    }
+    if (out_ >= 0) ::close(out_);
+    if (err_ >= 0) ::close(err_);
+    out_ = err_ = -1;
+  }
+
+ private:
+  pid_t pid_ = -1;
+  int out_ = -1;
+  int err_ = -1;
+  Ns started_ns_ = 0;
+  std::string err_text_;
+  std::size_t err_scanned_ = 0;
+};
+
+long proc_status_kb(pid_t pid, const char* key) {
+  std::string s = read_file("/proc/" + std::to_string(pid) + "/status");
+  auto at = s.find(key);
+  if (at == std::string::npos) fail(std::string("no ") + key + " in /proc/PID/status");
+  return std::strtol(s.c_str() + at + std::strlen(key), nullptr, 10);
+}
+
+// CPU time (user + system) of every live thread, in ns: the first field of
+// /proc/PID/task/TID/schedstat is the thread's sum_exec_runtime, the same quantity as
+// utime+stime in /proc/PID/stat, without the 10 ms clock-tick granularity.
+Ns cpu_ns(pid_t pid) {
+  Ns total = 0;
+  std::error_code ec;
+  for (const auto& e : std::filesystem::directory_iterator("/proc/" + std::to_string(pid) + "/task", ec)) {
+    std::string s = read_file(e.path().string() + "/schedstat");
+    total += std::strtoll(s.c_str(), nullptr, 10);
+  }
+  if (ec) fail("cannot read /proc/PID/task");
+  return total;
+}
+
+// utime + stime from /proc/PID/stat, in ns (clock-tick granularity).
+Ns stat_cpu_ns(pid_t pid) {
+  std::string s = read_file("/proc/" + std::to_string(pid) + "/stat");
+  auto close = s.rfind(')');
+  std::istringstream in(s.substr(close + 2));
+  std::string field;
+  long long utime = 0, stime = 0;
+  for (int i = 3; i <= 15 && in >> field; ++i) {
+    if (i == 14) utime = std::stoll(field);
+    if (i == 15) stime = std::stoll(field);
+  }
+  return (utime + stime) * (1000000000LL / ::sysconf(_SC_CLK_TCK));
+}
+
+// Bytes the process passed to write(2) so far (all threads), including writes to /dev/null.
+unsigned long long wchar(pid_t pid) {
+  std::string s = read_file("/proc/" + std::to_string(pid) + "/io");
+  auto at = s.find("wchar:");
+  if (at == std::string::npos) fail("no wchar in /proc/PID/io");
+  return std::strtoull(s.c_str() + at + 6, nullptr, 10);
+}
+
+void stop_process(pid_t pid) {
+  ::kill(pid, SIGSTOP);
+  // Every thread must be stopped before we queue events.
+  Ns deadline = now_ns() + 5000000000LL;
+  for (;;) {
+    bool all = true;
+    std::error_code ec;
+    for (const auto& e : std::filesystem::directory_iterator("/proc/" + std::to_string(pid) + "/task", ec)) {
+      std::string s = read_file(e.path().string() + "/stat");
+      auto close = s.rfind(')');
+      if (close == std::string::npos || close + 2 >= s.size() || s[close + 2] != 'T') all = false;
+    }
+    if (all) return;
+    if (now_ns() > deadline) fail("the watcher did not stop");
+    sleep_ns(200000);
+  }
+}
+
+int run_program(const std::vector<std::string>& argv) {
+  std::vector<char*> args;
+  for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+  args.push_back(nullptr);
+  pid_t pid = ::fork();
+  if (pid < 0) fail("fork");
+  if (pid == 0) {
+    ::execv(args[0], args.data());
+    ::_exit(127);
+  }
+  int st;
+  while (::waitpid(pid, &st, 0) < 0 && errno == EINTR) {
+  }
+  return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+}
+
+std::vector<std::string> watcher_argv(const std::string& bin, std::vector<std::string> args) {
+  args.insert(args.begin(), bin);
+  return args;
+}
+
+// Counts bytes and lines read from fd until `bytes` have come, the deadline passes, or nothing
+// arrives for `idle_ns` (0: no idle limit). Returns the time the last byte was read.
+struct ReadResult {
+  unsigned long long bytes = 0;
+  unsigned long long lines = 0;
+  Ns last_ns = 0;
+  bool complete = false;
+};
+ReadResult read_count(int fd, unsigned long long want, Ns deadline, Ns idle_ns, Child* child = nullptr) {
+  ReadResult r;
+  static char buf[1 << 16];
+  Ns last_data = now_ns();
+  while (r.bytes < want) {
+    Ns now = now_ns();
+    if (now > deadline) break;
+    if (idle_ns && now - last_data > idle_ns) break;
+    if (child) child->drain_stderr();
+    pollfd p{fd, POLLIN, 0};
+    int ms = static_cast<int>(std::min<Ns>(deadline - now, 100000000) / 1000000) + 1;
+    int pr = ::poll(&p, 1, ms);
+    if (pr <= 0) continue;
+    ssize_t n = ::read(fd, buf, sizeof buf);
+    if (n <= 0) break;
+    r.last_ns = last_data = now_ns();
+    r.bytes += static_cast<unsigned long long>(n);
+    r.lines += static_cast<unsigned long long>(std::count(buf, buf + n, '\n'));
+  }
+  r.complete = r.bytes == want;
+  return r;
+}
+
+// Reads lines from fd until pred(line) is true (returns that line) or the deadline passes.
+class LineReader {
+ public:
+  explicit LineReader(int fd) : fd_(fd) {}
+  std::optional<std::string> next(Ns deadline) {
+    for (;;) {
+      auto nl = buf_.find('\n', pos_);
+      if (nl != std::string::npos) {
+        std::string line = buf_.substr(pos_, nl - pos_);
+        pos_ = nl + 1;
+        if (pos_ > (1 << 20)) {
+          buf_.erase(0, pos_);
+          pos_ = 0;
+        }
+        return line;
+      }
+      Ns left = deadline - now_ns();
+      if (left <= 0) return std::nullopt;
+      pollfd p{fd_, POLLIN, 0};
+      if (::poll(&p, 1, static_cast<int>(left / 1000000) + 1) <= 0) continue;
+      char tmp[1 << 16];
+      ssize_t n = ::read(fd_, tmp, sizeof tmp);
+      if (n <= 0) return std::nullopt;
+      buf_.append(tmp, static_cast<std::size_t>(n));
+    }
+  }
+
+ private:
+  int fd_;
+  std::string buf_;
+  std::size_t pos_ = 0;
+};
+
+constexpr Ns kSecond = 1000000000LL;
+constexpr Ns kMs = 1000000LL;
+const char* const kEstablished = "Watches established.";
+
+void out(const char* key, double v) { std::printf("%s %.6g\n", key, v); }
+void out(const char* key, long long v) { std::printf("%s %lld\n", key, v); }
+
+unsigned long parse_ulong(const std::string& s) {
+  std::size_t used = 0;
+  unsigned long v = std::stoul(s, &used);
+  if (used != s.size()) fail("bad number '" + s + "'");
+  return v;
+}
+
+// ---- the trials ------------------------------------------------------------------------------
+
+int cmd_setup(const std::string& kind, const std::string& bin, const std::string& dir) {
+  std::vector<std::string> argv;
+  std::string ready = kEstablished;
+  if (kind == "wait") {
+    argv = {bin, "-m", "-r", dir};
+  } else if (kind == "watch") {
+    argv = {bin, "-r", dir};
+    ready = "Finished establishing watches, now collecting statistics.";
+  } else if (kind == "floor") {
+    argv = {bin, dir};
+  } else {
+    fail("unknown setup kind " + kind);
+  }
+  Child c(argv, Out::devnull);
+  Ns t = c.wait_stderr_line(ready, now_ns() + 300 * kSecond);
+  long hwm = proc_status_kb(c.pid(), "VmHWM:");
+  out("time_ms", static_cast<double>(t - c.started_ns()) / 1e6);
+  out("rss_kb", static_cast<long long>(hwm));
+  return 0;
+}
+
+int cmd_drain(const std::string& sink, const std::string& bin, const std::string& dir, unsigned long ops) {
+  const bool to_pipe = sink == "pipe";
+  if (!to_pipe && sink != "null") fail("sink must be null or pipe");
+  const unsigned long long want = bench_expected_bytes(dir.c_str(), ops);
+  Child c(watcher_argv(bin, {"-m", "-r", dir}), to_pipe ? Out::pipe : Out::devnull);
+  c.wait_stderr_line(kEstablished, now_ns() + 60 * kSecond);
+  sleep_ns(100 * kMs);  // let a setup thread or two finish before the process is stopped
+  const unsigned long long base = wchar(c.pid());
+  stop_process(c.pid());
+  if (run_program({self_dir() + "/bench_events", "mixed", dir, std::to_string(ops), "0"}) != 0)
+    fail("bench_events mixed failed");
+  const Ns t0 = now_ns();
+  ::kill(c.pid(), SIGCONT);
+  Ns t1 = 0;
+  unsigned long long got = 0;
+  if (to_pipe) {
+    ReadResult r = read_count(c.out_fd(), want, t0 + 120 * kSecond, 10 * kSecond, &c);
+    got = r.bytes;
+    t1 = r.last_ns;
+  } else {
+    // /dev/null keeps nothing, but /proc/PID/io counts every byte written to it.
+    Ns last_change = t0;
+    unsigned long long last = base;
+    for (;;) {
+      unsigned long long w = wchar(c.pid());
+      Ns now = now_ns();
+      if (w != last) {
+        last = w;
+        last_change = now;
+      }
+      if (w - base >= want) {
+        t1 = now;
+        break;
+      }
+      if (now - last_change > 10 * kSecond || now - t0 > 120 * kSecond) break;
+      c.drain_stderr();
+      sleep_ns(200000);
+    }
+    got = last - base;
+  }
+  if (got != want)
+    fail("expected " + std::to_string(want) + " bytes of events, the watcher wrote " + std::to_string(got) +
+         "; stderr: " + c.err_text());
+  const double secs = static_cast<double>(t1 - t0) / 1e9;
+  const double events = static_cast<double>(ops) * BENCH_EVENTS_PER_OP;
+  out("events", static_cast<long long>(events));
+  out("time_ms", secs * 1e3);
+  out("events_per_s", events / secs);
+  return 0;
+}
+
+int cmd_cpu(const std::string& bin, const std::string& dir, unsigned long ops, unsigned long rate) {
+  const unsigned long long want = bench_expected_bytes(dir.c_str(), ops);
+  Child c(watcher_argv(bin, {"-m", "-r", dir}), Out::pipe);
+  c.wait_stderr_line(kEstablished, now_ns() + 60 * kSecond);
+  sleep_ns(200 * kMs);  // setup threads gone, the watcher idle
+  const Ns cpu0 = cpu_ns(c.pid()), tick0 = stat_cpu_ns(c.pid());
+  const Ns t0 = now_ns();
+  pid_t gen = ::fork();
+  if (gen == 0) {
+    std::string g = self_dir() + "/bench_events", o = std::to_string(ops), r = std::to_string(rate);
+    ::execl(g.c_str(), g.c_str(), "mixed", dir.c_str(), o.c_str(), r.c_str(), static_cast<char*>(nullptr));
+    ::_exit(127);
+  }
+  ReadResult res = read_count(c.out_fd(), want, t0 + 300 * kSecond, 10 * kSecond, &c);
+  const Ns cpu1 = cpu_ns(c.pid()), tick1 = stat_cpu_ns(c.pid());
+  int st;
+  ::waitpid(gen, &st, 0);
+  if (!res.complete)
+    fail("expected " + std::to_string(want) + " bytes of events, read " + std::to_string(res.bytes) +
+         "; stderr: " + c.err_text());
+  const double events = static_cast<double>(ops) * BENCH_EVENTS_PER_OP;
+  out("events", static_cast<long long>(events));
+  out("ns_per_event", static_cast<double>(cpu1 - cpu0) / events);
+  out("tick_ns_per_event", static_cast<double>(tick1 - tick0) / events);
+  out("wall_ms", static_cast<double>(res.last_ns - t0) / 1e6);
+  return 0;
+}
+
+int cmd_burst(const std::string& bin, const std::string& dir, unsigned long ops, unsigned long stall_ms,
+              unsigned long qlimit) {
+  const unsigned long long want = bench_expected_bytes(dir.c_str(), ops);
+  const std::string qfile = "/proc/sys/fs/inotify/max_queued_events";
+  std::string saved;
+  if (qlimit) {
+    // The limit is read once, by inotify_init(): set it for this watcher only, then put it back.
+    saved = read_file(qfile);
+    write_file(qfile, std::to_string(qlimit));
+  }
+  std::optional<Child> c;
+  try {
+    c.emplace(watcher_argv(bin, {"-m", "-r", dir}), Out::pipe);
+    c->wait_stderr_line(kEstablished, now_ns() + 60 * kSecond);
+  } catch (...) {
+    if (qlimit) write_file(qfile, saved);
+    throw;
+  }
+  if (qlimit) write_file(qfile, saved);
+  // The reader (we) stalls now: nothing is read from the watcher's stdout until t0 + stall.
+  const Ns t0 = now_ns();
+  if (run_program({self_dir() + "/bench_events", "mixed", dir, std::to_string(ops), "0"}) != 0)
+    fail("bench_events mixed failed");
+  const Ns gen_ns = now_ns() - t0;
+  while (now_ns() < t0 + static_cast<Ns>(stall_ms) * kMs) {
+    c->drain_stderr();
+    sleep_ns(10 * kMs);
+  }
+  ReadResult r = read_count(c->out_fd(), want, now_ns() + 120 * kSecond, 2 * kSecond, &*c);
+  c->drain_stderr();
+  const long long events = static_cast<long long>(ops) * BENCH_EVENTS_PER_OP;
+  out("events", events);
+  out("generate_ms", static_cast<double>(gen_ns) / 1e6);
+  out("lines", static_cast<long long>(r.lines));
+  out("lost", events - static_cast<long long>(r.lines));
+  out("lost_pct", 100.0 * static_cast<double>(events - static_cast<long long>(r.lines)) / static_cast<double>(events));
+  out("overflow_warning", static_cast<long long>(c->err_text().find("overflow") != std::string::npos));
+  return 0;
+}
+
+int cmd_race(const std::string& bin, const std::string& dir, unsigned long trials, unsigned long gap_us) {
+  Child c(watcher_argv(bin, {"-m", "-r", "-e", "create", "--format", "%w%f", dir}), Out::pipe);
+  c.wait_stderr_line(kEstablished, now_ns() + 60 * kSecond);
+  LineReader lines(c.out_fd());
+  std::vector<bool> seen(trials, false);
+  // The generator runs while we read, so that the watcher never blocks on a full pipe.
+  pid_t gen = ::fork();
+  if (gen == 0) {
+    std::string g = self_dir() + "/bench_events", t = std::to_string(trials), u = std::to_string(gap_us);
+    ::execl(g.c_str(), g.c_str(), "race", dir.c_str(), t.c_str(), u.c_str(), static_cast<char*>(nullptr));
+    ::_exit(127);
+  }
+  const std::string sentinel = dir + "/zz-sentinel";
+  const std::string prefix = dir + "/t";
+  const std::string suffix = "/a/b/c/f";
+  bool generator_done = false, sentinel_made = false;
+  const Ns deadline = now_ns() + 300 * kSecond;
+  for (;;) {
+    if (!generator_done) {
+      int st;
+      if (::waitpid(gen, &st, WNOHANG) == gen) {
+        if (!WIFEXITED(st) || WEXITSTATUS(st) != 0) fail("bench_events race failed");
+        generator_done = true;
+      }
+    }
+    if (generator_done && !sentinel_made) {
+      // Everything the trials produced is queued before this.
+      int fd = ::open(sentinel.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+      if (fd < 0) fail("creat " + sentinel);
+      ::close(fd);
+      sentinel_made = true;
+    }
+    auto line = lines.next(std::min(deadline, now_ns() + 50 * kMs));
+    if (!line) {
+      if (now_ns() > deadline) fail("timed out waiting for the sentinel; stderr: " + c.err_text());
+      c.drain_stderr();
+      continue;
+    }
+    if (*line == sentinel) break;
+    if (line->size() > prefix.size() + suffix.size() && line->compare(0, prefix.size(), prefix) == 0 &&
+        line->compare(line->size() - suffix.size(), suffix.size(), suffix) == 0) {
+      unsigned long i = std::strtoul(line->c_str() + prefix.size(), nullptr, 10);
+      if (i < trials) seen[i] = true;
+    }
+  }
+  const long long missed = std::count(seen.begin(), seen.end(), false);
+  out("trials", static_cast<long long>(trials));
+  out("missed", missed);
+  out("missed_pct", 100.0 * static_cast<double>(missed) / static_cast<double>(trials));
+  return 0;
+}
+
+int cmd_rename(const std::string& bin, const std::string& dir, const std::string& big, const std::string& deep) {
+  const std::string from = dir + "/" + big, to = dir + "/" + big + "-renamed";
+  const std::string file = to + "/" + deep + "/newfile";
+  const std::string expected = to + "/" + deep + "/ CREATE newfile";
+  Child c(watcher_argv(bin, {"-m", "-r", dir}), Out::pipe);
+  c.wait_stderr_line(kEstablished, now_ns() + 300 * kSecond);
+  sleep_ns(100 * kMs);
+  LineReader lines(c.out_fd());
+  const Ns t0 = now_ns();
+  if (::rename(from.c_str(), to.c_str()) != 0) fail("rename " + from + ": " + std::strerror(errno));
+  int fd = ::open(file.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+  int err = errno;
+  if (fd >= 0) ::close(fd);
+  std::optional<std::string> got;
+  Ns t1 = 0;
+  if (fd >= 0) {
+    const std::string tail = " CREATE newfile";
+    while (auto line = lines.next(t0 + 120 * kSecond)) {
+      if (line->size() >= tail.size() && line->compare(line->size() - tail.size(), tail.size(), tail) == 0) {
+        t1 = now_ns();
+        got = *line;
+        break;
+      }
+    }
+  }
+  c.stop();
+  // Put the tree back for the next trial.
+  ::unlink(file.c_str());
+  ::rename(to.c_str(), from.c_str());
+  if (fd < 0) fail("creat " + file + ": " + std::strerror(err));
+  if (!got) fail("no CREATE newfile line within 120 s; stderr: " + c.err_text());
+  out("time_us", static_cast<double>(t1 - t0) / 1e3);
+  out("correct", static_cast<long long>(*got == expected));
+  if (*got != expected) std::fprintf(stderr, "rename: expected '%s', got '%s'\n", expected.c_str(), got->c_str());
+  return 0;
+}
+
+int cmd_latency(const std::string& bin, const std::string& dir, unsigned long count) {
+  const std::string file = dir + "/latency-file";
+  int fd = ::open(file.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0) fail("creat " + file);
+  Child c(watcher_argv(bin, {"-m", "-r", dir}), Out::pipe);
+  c.wait_stderr_line(kEstablished, now_ns() + 60 * kSecond);
+  sleep_ns(200 * kMs);
+  std::mt19937 rng(12345);  // the same spacing for every program
+  std::uniform_int_distribution<int> gap_us(1000, 3000);
+  std::vector<double> us;
+  us.reserve(count);
+  char buf[4096];
+  for (unsigned long i = 0; i < count; ++i) {
+    const Ns t0 = now_ns();
+    if (::pwrite(fd, "x", 1, 0) != 1) fail("write " + file);  // one MODIFY
+    bool line = false;
+    while (!line) {
+      pollfd p{c.out_fd(), POLLIN, 0};
+      if (::poll(&p, 1, 10000) <= 0) fail("no line within 10 s of a write; stderr: " + c.err_text());
+      ssize_t n = ::read(c.out_fd(), buf, sizeof buf);
+      if (n <= 0) fail("the watcher closed its output; stderr: " + c.err_text());
+      line = std::memchr(buf, '\n', static_cast<std::size_t>(n)) != nullptr;
+    }
+    us.push_back(static_cast<double>(now_ns() - t0) / 1e3);
+    sleep_ns(static_cast<Ns>(gap_us(rng)) * 1000);
+  }
+  ::close(fd);
+  std::sort(us.begin(), us.end());
+  auto pct = [&](double p) { return us[std::min(us.size() - 1, static_cast<std::size_t>(p * static_cast<double>(us.size())))]; };
+  out("p50_us", pct(0.50));
+  out("p99_us", pct(0.99));
+  out("max_us", us.back());
+  return 0;
+}
+
+int dispatch(const std::vector<std::string>& a) {
+  auto need = [&](std::size_t n) {
+    if (a.size() != n) fail("wrong number of arguments for " + a[0]);
+  };
+  if (a.empty()) fail("no command");
+  const std::string& cmd = a[0];
+  if (cmd == "setup") {
+    need(4);
+    return cmd_setup(a[1], a[2], a[3]);
+  }
+  if (cmd == "drain") {
+    need(5);
+    return cmd_drain(a[1], a[2], a[3], parse_ulong(a[4]));
+  }
+  if (cmd == "cpu") {
+    need(5);
+    return cmd_cpu(a[1], a[2], parse_ulong(a[3]), parse_ulong(a[4]));
+  }
+  if (cmd == "burst") {
+    need(6);
+    return cmd_burst(a[1], a[2], parse_ulong(a[3]), parse_ulong(a[4]), parse_ulong(a[5]));
+  }
+  if (cmd == "race") {
+    need(5);
+    return cmd_race(a[1], a[2], parse_ulong(a[3]), parse_ulong(a[4]));
+  }
+  if (cmd == "rename") {
+    need(5);
+    return cmd_rename(a[1], a[2], a[3], a[4]);
+  }
+  if (cmd == "latency") {
+    need(4);
+    return cmd_latency(a[1], a[2], parse_ulong(a[3]));
+  }
+  fail("unknown command " + cmd);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  ::signal(SIGPIPE, SIG_IGN);
+  std::setvbuf(stdout, nullptr, _IOLBF, 0);
+  try {
+    return dispatch(std::vector<std::string>(argv + 1, argv + argc));
+  } catch (const std::exception& e) {
+    std::string msg = e.what();
+    std::replace(msg.begin(), msg.end(), '\n', ' ');
+    std::printf("error %s\n", msg.c_str());
+    return 1;
+  }
+}
