@@ -148,7 +148,10 @@ int run(int argc, char** argv) {
     }
   }
   const int quiet = opts.quiet;
-  watcher->on_warning([&messages](const libwatch::Warning& w) {
+  EventOutput out;
+  // Warnings come out of next(): the events before them go out first, as with the reference.
+  watcher->on_warning([&messages, &out](const libwatch::Warning& w) {
+    out.flush();
     switch (w.kind) {
       case libwatch::Warning::Kind::new_directory:
         messages.routable(
@@ -181,7 +184,6 @@ int run(int argc, char** argv) {
   if (quiet == 0) messages.routable("Watches established.\n");
 
   // Step 24: the event loop.
-  EventOutput out;
   PathCache paths;
   std::string match;  // "%w%f" for the regular expression
   match.reserve(4096);
