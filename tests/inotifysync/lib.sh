@@ -143,9 +143,19 @@ stop_daemon() {
   wait "${!var}" 2>/dev/null || true
 }
 
-# Sum of the bytes the daemon $1 received, from its log.
+# True when every connection the daemon $1 logged has also logged its byte counts (the
+# daemon writes them after the client may already have seen the transfer complete).
+daemon_settled() {
+  local starts ends
+  starts=$(grep -c -E '\] rsync (to|on) ' "$T/$1.daemon.log" || true)
+  ends=$(grep -c -E 'sent [0-9]+ bytes +received [0-9]+ bytes' "$T/$1.daemon.log" || true)
+  [ "$starts" = "$ends" ]
+}
+
+# Sum of the bytes the daemon $1 received, from its log, once every connection has ended.
 daemon_received() {
   local total=0 n line
+  wait_for 10 daemon_settled "$1" || fail "the daemon log of $1 does not settle"
   while IFS= read -r line; do
     [[ $line =~ received\ ([0-9]+)\ bytes ]] || continue
     n=${BASH_REMATCH[1]}
