@@ -341,7 +341,7 @@ Watcher::Impl::Wait Watcher::Impl::wait_fetch(std::optional<Clock::time_point> w
       tsp = &ts;
     }
     pollfd p{ifd.get(), POLLIN, 0};
-    int r = ::ppoll(&p, 1, tsp, nullptr);
+    int r = ::ppoll(&p, 1, tsp, opts.wait_sigmask ? &*opts.wait_sigmask : nullptr);
     int err = errno;
     std::lock_guard l(m);
     if (r < 0 && err == EINTR) {

@@ -2,6 +2,8 @@
 // and overflow repair. Single consumer: one thread calls next() and the path functions.
 #pragma once
 
+#include <signal.h>
+
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
@@ -53,6 +55,11 @@ struct WatcherOptions {
   // Upgrade the self-caused bits (OPEN/ACCESS/CLOSE_NOWRITE) only after a directory has been
   // read, so that our own reads do not show up as events (D14).
   bool hide_own_reads = true;
+  // Signal mask in force while next() waits (ppoll(2)). A caller that keeps its signals blocked
+  // and lists them as unblocked here gets them only inside the wait, so a signal can never slip
+  // in between the caller's check of its flag and the wait (next() then returns nullopt with
+  // interrupted() true). Unset: the wait keeps the thread's mask.
+  std::optional<sigset_t> wait_sigmask;
 };
 
 struct Warning {
