@@ -347,6 +347,50 @@ TEST_F(WatcherTest, NextReportsASignalAsInterrupted) {
   EXPECT_FALSE(w.interrupted());
 }
 
+volatile sig_atomic_t g_usr2 = 0;
+void on_sigusr2(int) { g_usr2 = 1; }
+
+TEST_F(WatcherTest, WaitSigmaskDeliversASignalThatArrivedBeforeTheWait) {
+  // The caller keeps SIGUSR2 blocked and lets it in only while next() waits: a signal sent before
+  // next() is called must still end that wait (no lost wake-up).
+  struct sigaction sa {}, old_sa {};
+  sa.sa_handler = on_sigusr2;
+  sigemptyset(&sa.sa_mask);
+  ASSERT_EQ(::sigaction(SIGUSR2, &sa, &old_sa), 0);
+  sigset_t block, old_mask;
+  sigemptyset(&block);
+  sigaddset(&block, SIGUSR2);
+  ASSERT_EQ(::pthread_sigmask(SIG_BLOCK, &block, &old_mask), 0);
+  sigset_t during_wait;
+  ::pthread_sigmask(SIG_SETMASK, nullptr, &during_wait);
+  sigdelset(&during_wait, SIGUSR2);
+  WatcherOptions o;
+  o.wait_sigmask = during_wait;
+  {
+    Watcher w(o);
+    w.add(root, opts(IN_CREATE));
+    g_usr2 = 0;
+    ::pthread_kill(::pthread_self(), SIGUSR2);
+    EXPECT_EQ(g_usr2, 0) << "blocked outside the wait";
+    auto t0 = Clock::now();
+    auto e = w.next(Clock::now() + 30s);
+    EXPECT_FALSE(e.has_value());
+    EXPECT_TRUE(w.interrupted());
+    EXPECT_EQ(g_usr2, 1);
+    EXPECT_LT(Clock::now() - t0, 10s);
+    // Events are still delivered, and the mask outside next() is the caller's again.
+    create_file(disk("f"));
+    auto f = w.next(Clock::now() + 30s);
+    ASSERT_TRUE(f.has_value());
+    EXPECT_EQ(f->name, "f");
+    sigset_t now;
+    ::pthread_sigmask(SIG_SETMASK, nullptr, &now);
+    EXPECT_EQ(sigismember(&now, SIGUSR2), 1);
+  }
+  ::pthread_sigmask(SIG_SETMASK, &old_mask, nullptr);
+  ::sigaction(SIGUSR2, &old_sa, nullptr);
+}
+
 TEST_F(WatcherTest, HasPendingSeesQueuedEvents) {
   Watcher w;
   w.add(root, opts(IN_CREATE));
