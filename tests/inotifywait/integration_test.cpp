@@ -181,8 +181,17 @@ TEST_F(Inotifywait, TimeoutExpiresWithStatus2) {
 }
 
 TEST_F(Inotifywait, InotifyBackendOptionsAccepted) {
-  auto r = run({"-I", "--inotify", "-t", "1", "d"});
+  auto r = run({"-I", "--inotify", "-F", "--filesystem", "-S", "-t", "1", "d"});
   EXPECT_EXIT_CODE(r.exit, 2);
+  EXPECT_EQ(r.err, "Setting up watches.\nWatches established.\n");
+}
+
+TEST_F(Inotifywait, FilenameOptionNoLongerExists) {
+  auto r = run({"--filename", "d"});
+  EXPECT_EXIT_CODE(r.exit, 1);
+  EXPECT_EQ(r.err,
+            "The '--filename' option no longer exists.  The option it enabled in earlier\n"
+            "versions of inotifywait is now turned on by default.\n");
 }
 
 // ---- single-event mode -----------------------------------------------------------------------
