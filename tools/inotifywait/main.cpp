@@ -236,10 +236,8 @@ int main(int argc, char** argv) {
     std::fflush(stdout);
     inotifywait::Messages::error(f.message());
     return f.status();
+  } catch (const std::exception& e) {  // a bug: still exit 1, never with a library's own status
+    inotifywait::Messages::error(fmt::format("inotifywait: internal error: {}\n", e.what()));
+    return toolcommon::kExitFailure;
   }
-}
-catch (const std::exception& e) {  // a bug: still exit 1, never with a library's own status
-  inotifywait::Messages::error(fmt::format("inotifywait: internal error: {}\n", e.what()));
-  return toolcommon::kExitFailure;
-}
 }
