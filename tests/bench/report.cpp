@@ -37,9 +37,13 @@ struct Row {
 const Row kRows[] = {
     {"setup -m -r", "setup", "time_ms", "ms", 1, Target::ratio_at_most, 0.6},
     {"setup memory (VmHWM)", "setup", "rss_kb", "MB", 1.0 / 1024, Target::ratio_at_most, 0.4},
+    {"  setup CPU (user+sys)", "setup", "cpu_ms", "ms", 1, Target::info, 0},
     {"drain to /dev/null", "drain-null", "events_per_s", "kev/s", 1e-3, Target::ratio_at_least, 2.0},
     {"drain to a pipe", "drain-pipe", "events_per_s", "kev/s", 1e-3, Target::ratio_at_least, 2.0},
     {"CPU per event", "cpu", "ns_per_event", "ns", 1, Target::ratio_at_most, 0.75},
+    {"  sleeps (vol. csw) / 1k ev", "cpu", "vcsw_per_kev", "n", 1, Target::info, 0},
+    {"  read() calls / 1k ev", "cpu", "reads_per_kev", "n", 1, Target::info, 0},
+    {"  write() calls / 1k ev", "cpu", "writes_per_kev", "n", 1, Target::info, 0},
     {"burst loss (stalled reader)", "burst", "lost", "events", 1, Target::ours_all_zero, 0},
     {"new-dir race (misses)", "race", "missed", "trials", 1, Target::ours_all_zero, 0},
     {"rename: time to event", "rename", "time_us", "ms", 1e-3, Target::ratio_at_most, 0.1},
@@ -48,9 +52,11 @@ const Row kRows[] = {
     {"latency p99", "latency", "p99_us", "us", 1, Target::info, 0},
     {"inotifywatch setup", "iwatch", "time_ms", "ms", 1, Target::ratio_at_most, 0.6},
     {"inotifywatch memory", "iwatch", "rss_kb", "MB", 1.0 / 1024, Target::ratio_at_most, 0.4},
+    {"  inotifywatch CPU (user+sys)", "iwatch", "cpu_ms", "ms", 1, Target::info, 0},
     // The least a recursive watcher can do (bench_floor), shown in the second column.
     {"setup: bench_floor", "setup", "time_ms", "ms", 1, Target::info, 0, "floor"},
     {"setup memory: bench_floor", "setup", "rss_kb", "MB", 1.0 / 1024, Target::info, 0, "floor"},
+    {"setup CPU: bench_floor", "setup", "cpu_ms", "ms", 1, Target::info, 0, "floor"},
 };
 
 struct Series {

@@ -244,6 +244,30 @@ Ns stat_cpu_ns(pid_t pid) {
   return (utime + stime) * (1000000000LL / ::sysconf(_SC_CLK_TCK));
 }
 
+// Context switches of every live thread (voluntary: the thread slept; involuntary: preempted).
+struct Switches {
+  long long voluntary = 0, involuntary = 0;
+};
+Switches switches(pid_t pid) {
+  Switches s;
+  std::error_code ec;
+  for (const auto& e : std::filesystem::directory_iterator("/proc/" + std::to_string(pid) + "/task", ec)) {
+    std::string st = read_file(e.path().string() + "/status");
+    auto v = st.find("voluntary_ctxt_switches:"), n = st.find("nonvoluntary_ctxt_switches:");
+    if (v != std::string::npos) s.voluntary += std::strtoll(st.c_str() + v + 24, nullptr, 10);
+    if (n != std::string::npos) s.involuntary += std::strtoll(st.c_str() + n + 27, nullptr, 10);
+  }
+  return s;
+}
+
+// A field of /proc/PID/io ("wchar:", "syscr:", "syscw:"), all threads of the process.
+unsigned long long proc_io(pid_t pid, const char* key) {
+  std::string s = read_file("/proc/" + std::to_string(pid) + "/io");
+  auto at = s.find(key);
+  if (at == std::string::npos) fail(std::string("no ") + key + " in /proc/PID/io");
+  return std::strtoull(s.c_str() + at + std::strlen(key), nullptr, 10);
+}
+
 // Bytes the process passed to write(2) so far (all threads), including writes to /dev/null.
 unsigned long long wchar(pid_t pid) {
   std::string s = read_file("/proc/" + std::to_string(pid) + "/io");
@@ -389,6 +413,8 @@ int cmd_setup(const std::string& kind, const std::string& bin, const std::string
   long hwm = proc_status_kb(c.pid(), "VmHWM:");
   out("time_ms", static_cast<double>(t - c.started_ns()) / 1e6);
   out("rss_kb", static_cast<long long>(hwm));
+  // utime + stime of the whole process, threads that already ended included.
+  out("cpu_ms", static_cast<double>(stat_cpu_ns(c.pid())) / 1e6);
   return 0;
 }
 
@@ -449,6 +475,8 @@ int cmd_cpu(const std::string& bin, const std::string& dir, unsigned long ops, u
   c.wait_stderr_line(kEstablished, now_ns() + 60 * kSecond);
   sleep_ns(200 * kMs);  // setup threads gone, the watcher idle
   const Ns cpu0 = cpu_ns(c.pid()), tick0 = stat_cpu_ns(c.pid());
+  const Switches sw0 = switches(c.pid());
+  const unsigned long long reads0 = proc_io(c.pid(), "syscr:"), writes0 = proc_io(c.pid(), "syscw:");
   const Ns t0 = now_ns();
   pid_t gen = ::fork();
   if (gen == 0) {
@@ -458,6 +486,8 @@ int cmd_cpu(const std::string& bin, const std::string& dir, unsigned long ops, u
   }
   ReadResult res = read_count(c.out_fd(), want, t0 + 300 * kSecond, 10 * kSecond, &c);
   const Ns cpu1 = cpu_ns(c.pid()), tick1 = stat_cpu_ns(c.pid());
+  const Switches sw1 = switches(c.pid());
+  const unsigned long long reads1 = proc_io(c.pid(), "syscr:"), writes1 = proc_io(c.pid(), "syscw:");
   int st;
   ::waitpid(gen, &st, 0);
   if (!res.complete)
@@ -468,6 +498,11 @@ int cmd_cpu(const std::string& bin, const std::string& dir, unsigned long ops, u
   out("ns_per_event", static_cast<double>(cpu1 - cpu0) / events);
   out("tick_ns_per_event", static_cast<double>(tick1 - tick0) / events);
   out("wall_ms", static_cast<double>(res.last_ns - t0) / 1e6);
+  // Per 1,000 events: where CPU goes besides the work itself (sleeping and waking up, syscalls).
+  out("vcsw_per_kev", static_cast<double>(sw1.voluntary - sw0.voluntary) * 1000 / events);
+  out("ivcsw_per_kev", static_cast<double>(sw1.involuntary - sw0.involuntary) * 1000 / events);
+  out("reads_per_kev", static_cast<double>(reads1 - reads0) * 1000 / events);
+  out("writes_per_kev", static_cast<double>(writes1 - writes0) * 1000 / events);
   return 0;
 }
 
