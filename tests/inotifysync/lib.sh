@@ -18,7 +18,20 @@ started_pids=()
 fail() {
   printf 'FAIL: %s\n' "$*" >&2
   dump_logs
+  dump_processes
   exit 1
+}
+
+# The state of every process this test started and of their children (for hangs).
+dump_processes() {
+  local pid child
+  printf -- '--- processes\n' >&2
+  for pid in "${started_pids[@]}"; do
+    ps -o pid=,ppid=,stat=,wchan:24=,args= -p "$pid" >&2 2>/dev/null || continue
+    for child in $(ps -o pid= --ppid "$pid" 2>/dev/null); do
+      ps -o pid=,ppid=,stat=,wchan:24=,args= -p "$child" >&2 2>/dev/null || true
+    done
+  done
 }
 
 note() { printf '# %s\n' "$*" | tee -a "$T/notes" >&2; }
@@ -27,8 +40,8 @@ dump_logs() {
   local f
   for f in "$T"/*.log; do
     [ -f "$f" ] || continue
-    printf -- '--- %s (last 40 lines)\n' "$f" >&2
-    tail -n 40 "$f" >&2
+    printf -- '--- %s (last %d lines)\n' "$f" "${INOTIFYSYNC_TEST_LOG_LINES:-40}" >&2
+    tail -n "${INOTIFYSYNC_TEST_LOG_LINES:-40}" "$f" >&2
   done
 }
 
@@ -167,7 +180,9 @@ daemon_received() {
 # Starts inotifysync with "$@", logging to $T/sync.log; sets SYNC_PID and waits until the
 # initial sync of every target is logged (or until $SYNC_WAIT_TARGETS successes when set).
 start_sync() {
-  "$INOTIFYSYNC" --log "$T/sync.log" --status "$T/status" "$@" >>"$T/sync.out.log" 2>&1 &
+  local -a verbose=()
+  [ -z "${INOTIFYSYNC_TEST_VERBOSE:-}" ] || verbose=(-v)
+  "$INOTIFYSYNC" "${verbose[@]}" --log "$T/sync.log" --status "$T/status" "$@" >>"$T/sync.out.log" 2>&1 &
   SYNC_PID=$!
   started_pids+=("$SYNC_PID")
   wait_for 20 grep -s -q -F 'watches established' "$T/sync.log" ||

@@ -226,8 +226,8 @@ scenario_outage() {
   mv "$s/dir" "$s/dir-renamed-during-outage"
   rm "$s/one.txt"
   wait_log 2 "rsync exit " 5
-  grep -q 'last error: .*rsync exit' "$T/status" || fail "the status file shows no error"
-  grep -q 'pending paths: [1-9]' "$T/status" || fail "the status file shows no pending paths"
+  wait_for 5 grep -q 'last error: .*rsync exit' "$T/status" || fail "the status file shows no error"
+  wait_for 5 grep -q 'pending paths: [1-9]' "$T/status" || fail "the status file shows no pending paths"
   start_daemon d1 "$d" "$port"
   converge "$s" "$d" 10 "after a 10 s outage"
 }
@@ -249,7 +249,8 @@ scenario_partial() {
   printf 'can be written\n' >"$s/free.txt"
   wait_log 2 "rsync exit 23" 10
   [ -e "$d/free.txt" ] || fail "the writable part of the batch did not arrive"
-  grep -q 'pending paths: [1-9]' "$T/status" || fail "the failed paths are not pending"
+  # the status file is rewritten at most once a second
+  wait_for 5 grep -q 'pending paths: [1-9]' "$T/status" || fail "the failed paths are not pending"
   chown nobody "$d/dir/sub"
   converge "$s" "$d" 10 "after the directory became writable"
 }
