@@ -534,7 +534,7 @@ int cmd_burst(const std::string& bin, const std::string& dir, unsigned long ops,
     c->drain_stderr();
     sleep_ns(10 * kMs);
   }
-  ReadResult r = read_count(c->out_fd(), want, now_ns() + 120 * kSecond, 2 * kSecond, &*c);
+  ReadResult r = read_count(c->out_fd(), want, now_ns() + 120 * kSecond, kSecond, &*c);
   c->drain_stderr();
   const long long events = static_cast<long long>(ops) * BENCH_EVENTS_PER_OP;
   out("events", events);
