@@ -511,20 +511,27 @@ int cmd_burst(const std::string& bin, const std::string& dir, unsigned long ops,
   const unsigned long long want = bench_expected_bytes(dir.c_str(), ops);
   const std::string qfile = "/proc/sys/fs/inotify/max_queued_events";
   std::string saved;
+  // The limit is global and read once, by inotify_init(): lower it only while this watcher starts,
+  // and put the old value back only if nobody else changed it meanwhile.
+  auto restore = [&] {
+    if (qlimit && std::strtoul(read_file(qfile).c_str(), nullptr, 10) == qlimit) write_file(qfile, saved);
+  };
   if (qlimit) {
-    // The limit is read once, by inotify_init(): set it for this watcher only, then put it back.
     saved = read_file(qfile);
-    write_file(qfile, std::to_string(qlimit));
+    if (std::strtoul(saved.c_str(), nullptr, 10) == qlimit) qlimit = 0;  // already so: nothing to do
+    else write_file(qfile, std::to_string(qlimit));
   }
   std::optional<Child> c;
   try {
     c.emplace(watcher_argv(bin, {"-m", "-r", dir}), Out::pipe);
     c->wait_stderr_line(kEstablished, now_ns() + 60 * kSecond);
   } catch (...) {
-    if (qlimit) write_file(qfile, saved);
+    restore();
     throw;
   }
-  if (qlimit) write_file(qfile, saved);
+  const bool limit_held = !qlimit || std::strtoul(read_file(qfile).c_str(), nullptr, 10) == qlimit;
+  restore();
+  if (!limit_held) fail("max_queued_events was changed by someone else while the watcher started");
   // The reader (we) stalls now: nothing is read from the watcher's stdout until t0 + stall.
   const Ns t0 = now_ns();
   if (run_program({self_dir() + "/bench_events", "mixed", dir, std::to_string(ops), "0"}) != 0)
