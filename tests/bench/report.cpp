@@ -40,6 +40,7 @@ const Row kRows[] = {
     {"  setup CPU (user+sys)", "setup", "cpu_ms", "ms", 1, Target::info, 0},
     {"drain to /dev/null", "drain-null", "events_per_s", "kev/s", 1e-3, Target::ratio_at_least, 2.0},
     {"drain to a pipe", "drain-pipe", "events_per_s", "kev/s", 1e-3, Target::ratio_at_least, 2.0},
+    {"  malloc() calls per 1k ev", "drain-pipe", "allocs_per_event", "n", 1e3, Target::info, 0},
     {"CPU per event", "cpu", "ns_per_event", "ns", 1, Target::ratio_at_most, 0.75},
     {"  sleeps (vol. csw) / 1k ev", "cpu", "vcsw_per_kev", "n", 1, Target::info, 0},
     {"  read() calls / 1k ev", "cpu", "reads_per_kev", "n", 1, Target::info, 0},

@@ -18,6 +18,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -94,7 +95,7 @@ enum class Out { devnull, pipe };
 // A child process with its stderr (and optionally stdout) on pipes we read.
 class Child {
  public:
-  Child(const std::vector<std::string>& argv, Out out) {
+  Child(const std::vector<std::string>& argv, Out out, const std::vector<std::string>& env = {}) {
     int errp[2], outp[2] = {-1, -1};
     if (::pipe2(errp, O_CLOEXEC) != 0) fail("pipe");
     if (out == Out::pipe && ::pipe2(outp, O_CLOEXEC) != 0) fail("pipe");
@@ -110,6 +111,7 @@ class Child {
       ::dup2(out == Out::pipe ? outp[1] : null, 1);
       ::dup2(errp[1], 2);
       ::signal(SIGPIPE, SIG_DFL);
+      for (const auto& e : env) ::putenv(const_cast<char*>(e.c_str()));
       ::execv(args[0], args.data());
       std::fprintf(stderr, "exec %s: %s\n", args[0], std::strerror(errno));
       ::_exit(127);
@@ -393,6 +395,39 @@ unsigned long parse_ulong(const std::string& s) {
   return v;
 }
 
+// Heap allocations of a child run with bench_alloc.so preloaded (see alloc_count.c).
+class AllocCounter {
+ public:
+  AllocCounter() {
+    const std::string so = self_dir() + "/bench_alloc.so";
+    if (::access(so.c_str(), R_OK) != 0) return;
+    char name[] = "/dev/shm/bench-alloc-XXXXXX";
+    int fd = ::mkstemp(name);
+    if (fd < 0) return;
+    path_ = name;
+    if (::ftruncate(fd, 4096) == 0) {
+      void* p = ::mmap(nullptr, 4096, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+      if (p != MAP_FAILED) count_ = static_cast<volatile std::uint64_t*>(p);
+    }
+    ::close(fd);
+    if (count_) env_ = {"LD_PRELOAD=" + so, "BENCH_ALLOC_COUNTER=" + path_};
+  }
+  ~AllocCounter() {
+    if (count_) ::munmap(const_cast<std::uint64_t*>(count_), 4096);
+    if (!path_.empty()) ::unlink(path_.c_str());
+  }
+  AllocCounter(const AllocCounter&) = delete;
+  AllocCounter& operator=(const AllocCounter&) = delete;
+  bool active() const { return count_ != nullptr; }
+  const std::vector<std::string>& env() const { return env_; }
+  std::uint64_t value() const { return count_ ? __atomic_load_n(count_, __ATOMIC_RELAXED) : 0; }
+
+ private:
+  std::string path_;
+  volatile std::uint64_t* count_ = nullptr;
+  std::vector<std::string> env_;
+};
+
 // ---- the trials ------------------------------------------------------------------------------
 
 int cmd_setup(const std::string& kind, const std::string& bin, const std::string& dir) {
@@ -422,11 +457,13 @@ int cmd_drain(const std::string& sink, const std::string& bin, const std::string
   const bool to_pipe = sink == "pipe";
   if (!to_pipe && sink != "null") fail("sink must be null or pipe");
   const unsigned long long want = bench_expected_bytes(dir.c_str(), ops);
-  Child c(watcher_argv(bin, {"-m", "-r", dir}), to_pipe ? Out::pipe : Out::devnull);
+  AllocCounter allocs;
+  Child c(watcher_argv(bin, {"-m", "-r", dir}), to_pipe ? Out::pipe : Out::devnull, allocs.env());
   c.wait_stderr_line(kEstablished, now_ns() + 60 * kSecond);
   sleep_ns(100 * kMs);  // let a setup thread or two finish before the process is stopped
   const unsigned long long base = wchar(c.pid());
   stop_process(c.pid());
+  const std::uint64_t allocs0 = allocs.value();
   if (run_program({self_dir() + "/bench_events", "mixed", dir, std::to_string(ops), "0"}) != 0)
     fail("bench_events mixed failed");
   const Ns t0 = now_ns();
@@ -466,6 +503,8 @@ int cmd_drain(const std::string& sink, const std::string& bin, const std::string
   out("events", static_cast<long long>(events));
   out("time_ms", secs * 1e3);
   out("events_per_s", events / secs);
+  // malloc() and friends called while the backlog was drained, per event (bench_alloc.so).
+  if (allocs.active()) out("allocs_per_event", static_cast<double>(allocs.value() - allocs0) / events);
   return 0;
 }
 
