@@ -209,7 +209,7 @@ scenario_overflow() {
   # a change after the overflow, in a directory created during it
   printf 'after\n' >"$s/burst7/after-overflow"
   wait_log 1 "overflowed" 60
-  converge "$s" "$d" 60 "a 30,000-file burst with a queue overflow"
+  converge "$s" "$d" 120 "a 30,000-file burst with a queue overflow"
   grep -q 'full sync, ' "$T/sync.log" || fail "no full sync after the overflow"
   printf 'later\n' >"$s/burst29/later"
   converge "$s" "$d" 10 "a change after the overflow"
