@@ -208,7 +208,7 @@ scenario_overflow() {
   kill -CONT "$wpid"
   # a change after the overflow, in a directory created during it
   printf 'after\n' >"$s/burst7/after-overflow"
-  wait_log 1 "overflowed" 60
+  wait_log 1 "overflowed" 120
   converge "$s" "$d" 120 "a 30,000-file burst with a queue overflow"
   grep -q 'full sync, ' "$T/sync.log" || fail "no full sync after the overflow"
   printf 'later\n' >"$s/burst29/later"
