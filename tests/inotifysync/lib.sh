@@ -156,13 +156,11 @@ stop_daemon() {
   wait "${!var}" 2>/dev/null || true
 }
 
-# True when every connection the daemon $1 logged has also logged its byte counts (the
-# daemon writes them after the client may already have seen the transfer complete).
+# True when the daemon $1 serves no connection: each connection is a child process that
+# logs its byte counts as it ends, possibly after the client has seen the transfer done.
 daemon_settled() {
-  local starts ends
-  starts=$(grep -c -E '\] rsync (to|on) ' "$T/$1.daemon.log" || true)
-  ends=$(grep -c -E 'sent [0-9]+ bytes +received [0-9]+ bytes' "$T/$1.daemon.log" || true)
-  [ "$starts" = "$ends" ]
+  local var=daemon_pid_$1
+  ! pgrep -P "${!var}" >/dev/null
 }
 
 # Sum of the bytes the daemon $1 received, from its log, once every connection has ended.
