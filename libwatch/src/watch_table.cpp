@@ -82,6 +82,7 @@ void WatchTable::free_node(WatchId id) {
   n.flags = 0;
   n.wd = -1;
   free_.push_back(id);
+  if (free_hook_) free_hook_(free_hook_context_, id);
   maybe_compact_names();
 }
 
@@ -123,6 +124,25 @@ WatchId WatchTable::add_root(int wd, std::string_view display, bool append_slash
   return id;
 }
 
+WatchId WatchTable::add_placeholder(WatchId parent, std::string_view name) {
+  WatchId id = alloc_node(-1, parent, name, kPlaceholder);
+  --live_;  // alloc_node counted it; a placeholder is not a watch
+  link_child(parent, id);
+  child_insert(id);
+  return id;
+}
+
+bool WatchTable::is_placeholder(WatchId id) const noexcept { return contains(id) && (node(id).flags & kPlaceholder); }
+
+void WatchTable::discard_placeholder(WatchId id) {
+  if (!is_placeholder(id)) return;
+  child_erase(id);
+  WatchId parent = node(id).parent;
+  free_node(id);
+  ++generation_;
+  collect_detached(parent);
+}
+
 WatchId WatchTable::add_child(int wd, WatchId parent, std::string_view name) {
   if (WatchId known = find(wd); known != kNoWatch) return known;
   WatchId id = alloc_node(wd, parent, name, 0);
@@ -150,8 +170,17 @@ void WatchTable::mark(WatchId id) noexcept {
 }
 bool WatchTable::marked(WatchId id) const noexcept { return contains(id) && node(id).epoch == epoch_; }
 
+void WatchTable::unname(WatchId id) {
+  if (!contains(id) || (node(id).flags & (kRoot | kDetached))) return;
+  child_erase(id);
+}
+
 bool WatchTable::move(WatchId id, WatchId new_parent, std::string_view new_name) {
-  if (!live_at_(id) || !contains(new_parent) || (node(id).flags & kRoot)) return false;
+  if (!contains(id) || (node(id).flags & (kRoot | kDetached)) || !contains(new_parent)) return false;
+  if (node(id).parent == new_parent && name(id) == new_name) {
+    if (node(id).flags & kUnnamed) child_insert(id);  // named again, where it was
+    return true;
+  }
   for (WatchId a = new_parent; a != kNoWatch; a = node(a).parent)
     if (a == id) return false;  // would detach the subtree from every root
   child_erase(id);
@@ -185,9 +214,11 @@ void WatchTable::drop_one_(WatchId id) {
   if (!contains(id)) return;
   Node& n = node(id);
   if (!(n.flags & kDetached)) {
-    wd_erase(n.wd);
     if (!(n.flags & kRoot)) child_erase(id);
-    --live_;
+    if (!(n.flags & kPlaceholder)) {
+      wd_erase(n.wd);
+      --live_;
+    }
   }
   // Children were dropped first (deepest first), so the node is a leaf now.
   WatchId parent = n.parent;
@@ -275,6 +306,7 @@ WatchId WatchTable::find_child(WatchId parent, std::string_view name) const noex
 }
 
 void WatchTable::child_insert(WatchId id) {
+  node(id).flags &= static_cast<std::uint8_t>(~kUnnamed);
   if ((child_used_ + 1) * 5 > child_index_.size() * 4) grow_child();
   std::size_t mask = child_index_.size() - 1;
   std::size_t i = child_hash(node(id).parent, name(id)) & mask;
@@ -284,6 +316,8 @@ void WatchTable::child_insert(WatchId id) {
 }
 
 void WatchTable::child_erase(WatchId id) {
+  if (node(id).flags & kUnnamed) return;  // not in the index
+  node(id).flags |= kUnnamed;
   std::size_t mask = child_index_.size() - 1;
   std::size_t i = child_hash(node(id).parent, name(id)) & mask;
   while (child_index_[i] != kNoWatch && child_index_[i] != id) i = (i + 1) & mask;

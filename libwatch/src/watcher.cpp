@@ -142,18 +142,21 @@ struct Watcher::Impl {
   WatchId release_next = kNoWatch;
   bool rescan_next = false;
 
-  // A directory that appeared while the table lagged behind the disk (its parent was renamed or
-  // replaced after the event was queued): retried once the events before it have been applied.
-  struct Deferred {
-    WatchId parent;
-    int parent_wd;
-    std::string name;
+  // Directories that appeared (CREATE or MOVED_TO from outside). They enter the table as
+  // placeholders and are watched once the events queued before them have been applied: only then
+  // does the path the table gives them lead where the event meant (a backlog may hold later
+  // renames of the directory itself or of its parents).
+  struct Arrival {
+    WatchId id;
     std::uint64_t seq;
+    Clock::time_point not_before;
+    int attempts;
   };
-  std::vector<Deferred> deferred;
+  std::vector<Arrival> arrivals;
 
   std::function<void(const Warning&)> warn_handler;
   std::function<void(WatchId)> remove_handler;
+  std::function<void()> idle_handler;
 
   // ---- walk state ----
   enum class WalkKind { setup, arrival, rescan };
@@ -225,8 +228,15 @@ struct Watcher::Impl {
   // bookkeeping
   std::optional<Event> process(const RawEvent& r);
   const Root* root_for(WatchId id) const;
-  bool arrival(WatchId parent, std::string_view name, const Root& root, bool last_try);
-  void retry_deferred();
+  void note_arrival(WatchId parent, std::string_view name);
+  enum class Resolve { done, retry };
+  Resolve resolve(WatchId placeholder, const Root& root, bool last_try);
+  void resolve_arrivals(bool all);
+  bool arrival_ready(Clock::time_point now) const {
+    return std::any_of(arrivals.begin(), arrivals.end(), [&](const Arrival& a) { return a.not_before <= now; });
+  }
+  Fd open_dir_path(const std::string& p);
+  int watch_of(int fd);
   void expire_moves(bool all_due, Clock::time_point now);
   void drop_subtree(WatchId id);
   void apply_deferred();
@@ -245,6 +255,14 @@ struct Watcher::Impl {
 // ======================================================================================
 
 Watcher::Impl::Impl(WatcherOptions o) : opts(o), ifd(::inotify_init1(IN_NONBLOCK | IN_CLOEXEC), "inotify_init1") {
+  // Pending moves and arrivals hold ids; an id freed (and maybe reused) must leave them.
+  table.set_free_hook(
+      [](void* self, WatchId id) {
+        auto* I = static_cast<Impl*>(self);
+        std::erase_if(I->moves, [id](const PendingMove& pm) { return pm.id == id; });
+        std::erase_if(I->arrivals, [id](const Arrival& a) { return a.id == id; });
+      },
+      this);
   if (opts.reader_thread) {
     stop_fd = Fd(::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK), "eventfd");
     // Signals belong to the caller's thread: the reader blocks them all, so that a signal
@@ -545,9 +563,10 @@ bool Watcher::Impl::Walker::enter(int pfd, const char* open_name, WatchId parent
     auto l = lock_table();
     existed = I.table.find(wd) != kNoWatch;
     id = is_root ? I.table.add_root(wd, node_name, true) : I.table.add_child(wd, parent, node_name);
-    if (existed && ctx->kind == WalkKind::rescan && !is_root && !I.table.is_root(id) &&
-        (I.table.parent(id) != parent || I.table.name(id) != node_name))
-      I.table.move(id, parent, node_name);  // renamed while events were lost
+    // A directory we already watch, found by a scan: the disk is right about where it is (it was
+    // renamed while events were lost, or moved into a directory that had no watch yet).
+    if (existed && ctx->kind != WalkKind::setup && !is_root && !I.table.is_root(id))
+      I.table.move(id, parent, node_name);
     I.table.mark(id);
   }
   if (*top == kNoWatch) *top = id;
@@ -769,61 +788,81 @@ const Watcher::Impl::Root* Watcher::Impl::root_for(WatchId id) const {
   return it == root_index.end() ? nullptr : &roots[it->second];
 }
 
-// A directory appeared under a followed tree: watch it first, then scan it, reporting every
-// entry already inside (D1), recursively. Returns false when the table lags behind the disk
-// (the parent's path no longer leads to the parent's watch); the caller retries later.
-bool Watcher::Impl::arrival(WatchId parent, std::string_view name, const Root& root, bool last_try) {
+// Open a directory without reading it (O_PATH: no events), piece by piece when the path is longer
+// than PATH_MAX.
+Fd Watcher::Impl::open_dir_path(const std::string& p) {
+  if (p.size() < PATH_MAX) return Fd(::open(p.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
+  Fd holder;
+  int cur = AT_FDCWD;
+  std::size_t i = 0;
+  if (p[0] == '/') {
+    holder = Fd(::open("/", O_PATH | O_DIRECTORY | O_CLOEXEC));
+    cur = holder.get();
+    i = 1;
+  }
+  while (i < p.size() && (cur == AT_FDCWD || holder)) {
+    std::size_t end = i, last = i;
+    while (end < p.size() && end - i < PATH_MAX / 2) {
+      std::size_t slash = p.find('/', end);
+      if (slash == std::string::npos) slash = p.size();
+      last = slash;
+      end = slash + 1;
+    }
+    std::string piece = p.substr(i, last - i);
+    holder = Fd(::openat(cur, piece.empty() ? "." : piece.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
+    cur = holder.get();
+    i = end;
+  }
+  return holder;
+}
+
+// The wd of the directory open as fd if we watch it, else -1. Asking to watch it again returns its
+// wd and changes nothing (IN_MASK_ADD of a bit every tracked watch has); a watch this creates on a
+// directory we do not watch is removed at once.
+int Watcher::Impl::watch_of(int fd) {
+  int wd = add_watch(std::string(), fd, IN_MASK_ADD | IN_CREATE, false, true);
+  if (wd >= 0 && table.find(wd) == kNoWatch) {
+    ::inotify_rm_watch(ifd.get(), wd);
+    return -1;
+  }
+  return wd;
+}
+
+void Watcher::Impl::note_arrival(WatchId parent, std::string_view name) {
+  WatchId known = table.find_child(parent, name);
+  if (known != kNoWatch && table.is_placeholder(known)) return;  // already waiting
+  // Whatever the table still has under this name is gone in the events' history (deleted or
+  // replaced: its IN_IGNORED may still be on its way).
+  if (known != kNoWatch) table.unname(known);
+  WatchId id = table.add_placeholder(parent, name);
+  arrivals.push_back(Arrival{id, raw_seq, Clock::time_point{}, 0});
+}
+
+// Watch a directory that appeared, then scan it, reporting every entry already inside (D1),
+// recursively. Retry when the parent is not (yet) where the table says.
+Watcher::Impl::Resolve Watcher::Impl::resolve(WatchId placeholder, const Root& root, bool last_try) {
+  const WatchId parent = table.parent(placeholder);
+  std::string leaf(table.name(placeholder));
   std::string& path = walker.path;
   path.clear();
   table.append_path(parent, path);
   const std::size_t parent_len = path.size();
-  path.append(name);
-  if (excluded(root.exclude, path)) return true;
-  // Open the parent without reading it (O_PATH: no events), piece by piece when the path is
-  // longer than PATH_MAX, and check that it is the directory the event came from: asking to
-  // watch it again returns its watch descriptor (IN_MASK_ADD of a bit it already has changes
-  // nothing).
-  std::string parent_path = path.substr(0, parent_len);
-  Fd pfd;
-  {
-    int cur = AT_FDCWD;
-    std::size_t i = 0;
-    if (parent_path.size() < PATH_MAX) {
-      pfd = Fd(::open(parent_path.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
-    } else {
-      Fd holder;
-      if (parent_path[0] == '/') {
-        holder = Fd(::open("/", O_PATH | O_DIRECTORY | O_CLOEXEC));
-        cur = holder.get();
-        i = 1;
-      }
-      while (i < parent_path.size() && (cur == AT_FDCWD || holder)) {
-        std::size_t end = i, last = i;
-        while (end < parent_path.size() && end - i < PATH_MAX / 2) {
-          std::size_t slash = parent_path.find('/', end);
-          if (slash == std::string::npos) slash = parent_path.size();
-          last = slash;
-          end = slash + 1;
-        }
-        std::string piece = parent_path.substr(i, last - i);
-        holder = Fd(::openat(cur, piece.empty() ? "." : piece.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
-        cur = holder.get();
-        i = end;
-      }
-      pfd = std::move(holder);
-    }
+  path.append(leaf);
+  if (excluded(root.exclude, path)) {
+    table.discard_placeholder(placeholder);
+    return Resolve::done;
   }
-  if (!pfd) return last_try;  // the parent is not where the table says (yet)
-  const int parent_wd = table.wd(parent);
-  int check = add_watch(parent_path, pfd.get(), IN_MASK_ADD | IN_CREATE, false, true);
-  if (check != parent_wd) {
-    if (check >= 0 && table.find(check) == kNoWatch) ::inotify_rm_watch(ifd.get(), check);
-    return last_try;
+  // Check that the parent's path leads to the parent's watch before looking inside it.
+  Fd pfd = open_dir_path(path.substr(0, parent_len));
+  if (!pfd || watch_of(pfd.get()) != table.wd(parent)) {
+    if (!last_try) return Resolve::retry;
+    table.discard_placeholder(placeholder);
+    return Resolve::done;
   }
+  table.discard_placeholder(placeholder);
   WalkCtx ctx{WalkKind::arrival, &root, root.operand, &root.exclude, false};
   walker.ctx = &ctx;
   walker.order = order_seq;
-  std::string leaf(name);
   try {
     walker.walk(pfd.get(), leaf.c_str(), parent, leaf);
   } catch (const WalkAbort& a) {
@@ -835,16 +874,34 @@ bool Watcher::Impl::arrival(WatchId parent, std::string_view name, const Root& r
   }
   order_seq = walker.order;
   flush_warnings(walker);
-  return true;
+  return Resolve::done;
 }
 
-void Watcher::Impl::retry_deferred() {
-  std::vector<Deferred> todo;
-  todo.swap(deferred);
-  for (const auto& d : todo) {
-    // The parent itself may be gone by now (deleted, moved out).
-    if (!table.contains(d.parent) || table.find(d.parent_wd) != d.parent) continue;
-    if (const Root* root = root_for(d.parent)) arrival(d.parent, d.name, *root, true);
+// all: every arrival (the events before them have been applied); otherwise only those that
+// waited for more than a window of events (a stream that never pauses).
+void Watcher::Impl::resolve_arrivals(bool all) {
+  constexpr int kAttempts = 3;
+  auto now = Clock::now();
+  std::vector<Arrival> todo;
+  todo.swap(arrivals);
+  for (std::size_t i = 0; i < todo.size(); ++i) {
+    Arrival a = todo[i];
+    bool due = all ? a.not_before <= now : raw_seq - a.seq > kMoveEventWindow;
+    if (!table.is_placeholder(a.id)) continue;  // resolved through another path, or gone
+    WatchId parent = table.parent(a.id);
+    if (parent == kNoWatch || table.find(table.wd(parent)) != parent) {
+      table.discard_placeholder(a.id);  // its parent is gone
+      continue;
+    }
+    if (!due) {
+      arrivals.push_back(a);
+      continue;
+    }
+    const Root* root = root_for(parent);
+    if (!root || resolve(a.id, *root, a.attempts + 1 >= kAttempts) == Resolve::done) continue;
+    ++a.attempts;
+    a.not_before = now + opts.move_grace;
+    arrivals.push_back(a);
   }
 }
 
@@ -856,27 +913,39 @@ void Watcher::Impl::drop_subtree(WatchId id) {
 }
 
 void Watcher::Impl::expire_moves(bool all_due, Clock::time_point now) {
-  for (std::size_t i = 0; i < moves.size();) {
-    const PendingMove& pm = moves[i];
-    if (all_due ? pm.deadline <= now : raw_seq - pm.seq > kMoveEventWindow) {
-      WatchId id = pm.id;
-      moves.erase(moves.begin() + static_cast<std::ptrdiff_t>(i));
-      // No MOVED_TO in the tree: the directory left it. Forget every watch under it.
-      if (table.contains(id) && table.wd(id) >= 0 && table.find(table.wd(id)) == id) drop_subtree(id);
+  std::vector<PendingMove> due;
+  for (auto it = moves.begin(); it != moves.end();) {
+    if (all_due ? it->deadline <= now : raw_seq - it->seq > kMoveEventWindow) {
+      due.push_back(*it);
+      it = moves.erase(it);
     } else {
-      ++i;
+      ++it;
     }
+  }
+  for (const PendingMove& pm : due) {
+    WatchId id = pm.id;  // (an id freed meanwhile is not handed out again before this loop ends)
+    if (table.is_placeholder(id)) {
+      table.discard_placeholder(id);
+      continue;
+    }
+    if (!table.contains(id) || table.wd(id) < 0 || table.find(table.wd(id)) != id) continue;
+    // No MOVED_TO in the tree: the directory left it, unless the disk says it is still where the
+    // table has it (a later directory scan put it there). Else forget every watch under it.
+    Fd fd = open_dir_path(table.path(id));
+    if (fd && watch_of(fd.get()) == table.wd(id)) continue;
+    drop_subtree(id);
   }
 }
 
 std::optional<Event> Watcher::Impl::process(const RawEvent& r) {
   ++raw_seq;
   if (!moves.empty() && raw_seq - moves.front().seq > kMoveEventWindow) expire_moves(false, Clock::now());
-  if (!deferred.empty() && raw_seq - deferred.front().seq > kMoveEventWindow) retry_deferred();
+  if (!arrivals.empty() && raw_seq - arrivals.front().seq > kMoveEventWindow) resolve_arrivals(false);
   if (r.wd < 0 || is_overflow(r.mask)) {
     // Events were lost. Pending moves can no longer be paired; the rescan puts the table right.
     moves.clear();
-    deferred.clear();
+    for (const Arrival& a : arrivals) table.discard_placeholder(a.id);  // the rescan finds them
+    arrivals.clear();
     rescan_next = true;
     return Event{kNoWatch, -1, r.mask, r.cookie, {}, false};
   }
@@ -892,18 +961,28 @@ std::optional<Event> Watcher::Impl::process(const RawEvent& r) {
   if (!root || !root->options.track) return ev;
   if (is_dir_move_from(r.mask)) {
     WatchId child = table.find_child(id, r.name);
-    if (child != kNoWatch) moves.push_back(PendingMove{r.cookie, child, Clock::now() + opts.move_grace, raw_seq});
+    if (child != kNoWatch) {
+      // In transit: the name no longer leads to it; its MOVED_TO, if any, places it again.
+      table.unname(child);
+      moves.push_back(PendingMove{r.cookie, child, Clock::now() + opts.move_grace, raw_seq});
+    }
   } else if (is_dir_move_to(r.mask)) {
     auto it = std::find_if(moves.begin(), moves.end(), [&](const PendingMove& pm) { return pm.cookie == r.cookie; });
     if (it != moves.end()) {
       WatchId child = it->id;
       moves.erase(it);
+      // A directory renamed over an empty one replaces it.
+      if (WatchId victim = table.find_child(id, r.name); victim != kNoWatch && victim != child) {
+        if (table.is_placeholder(victim))
+          table.discard_placeholder(victim);
+        else
+          table.unname(victim);
+      }
       if (table.contains(child) && table.move(child, id, r.name)) return ev;
     }
-    // Moved in from outside: watch and scan.
-    if (!arrival(id, r.name, *root, false)) deferred.push_back(Deferred{id, r.wd, std::string(r.name), raw_seq});
+    note_arrival(id, r.name);  // moved in from outside: watch and scan
   } else if (is_dir_create(r.mask)) {
-    if (!arrival(id, r.name, *root, false)) deferred.push_back(Deferred{id, r.wd, std::string(r.name), raw_seq});
+    note_arrival(id, r.name);
   }
   return ev;
 }
@@ -1061,15 +1140,15 @@ std::optional<Event> Watcher::next(std::optional<Clock::time_point> deadline) {
       }
       continue;
     }
+    // Everything read so far has been applied, so the table's paths lead where those events
+    // meant: the directories that appeared can be looked up on disk.
+    if (I.arrival_ready(Clock::now())) {
+      I.resolve_arrivals(true);
+      continue;
+    }
     {
       std::lock_guard l(I.m);
       if (I.fetch_locked()) continue;
-    }
-    // Caught up with the kernel: the table now reflects every rename queued so far, so
-    // directories that could not be found earlier can be looked up again.
-    if (!I.deferred.empty()) {
-      I.retry_deferred();
-      continue;
     }
     // Nothing more has arrived: pending directory moves whose grace period passed are moves
     // out of the tree.
@@ -1080,6 +1159,10 @@ std::optional<Event> Watcher::next(std::optional<Clock::time_point> deadline) {
       for (const auto& pm : I.moves)
         if (!wake || pm.deadline < *wake) wake = pm.deadline;
     }
+    for (const auto& a : I.arrivals) {
+      if (!wake || a.not_before < *wake) wake = a.not_before;
+    }
+    if (I.idle_handler) I.idle_handler();
     switch (I.wait_fetch(wake)) {
       case Impl::Wait::got:
         continue;
@@ -1110,6 +1193,7 @@ const WatchTable& Watcher::table() const noexcept { return impl_->table; }
 std::size_t Watcher::watch_count() const noexcept { return impl_->table.size(); }
 void Watcher::on_warning(std::function<void(const Warning&)> handler) { impl_->warn_handler = std::move(handler); }
 void Watcher::on_remove(std::function<void(WatchId)> handler) { impl_->remove_handler = std::move(handler); }
+void Watcher::on_idle(std::function<void()> handler) { impl_->idle_handler = std::move(handler); }
 int Watcher::inotify_fd() const noexcept { return impl_->ifd.get(); }
 
 }  // namespace libwatch

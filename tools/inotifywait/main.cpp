@@ -192,8 +192,9 @@ int run(int argc, char** argv) {
   if (opts.timeout) deadline = Clock::now() + timeout;
   std::uint64_t overflows_seen = 0;
 
+  // Nothing more to deliver right now: let readers see what is buffered before the wait.
+  watcher->on_idle([&out] { out.flush(); });
   while (true) {
-    if (!watcher->has_pending()) out.flush();  // nothing more right now: let readers see it
     auto ev = watcher->next(deadline);
     if (!ev) {
       if (watcher->interrupted()) continue;

@@ -30,6 +30,13 @@ class WatchTable {
   // A subdirectory of a watched directory. Same rule when wd is already known.
   WatchId add_child(int wd, WatchId parent, std::string_view name);
 
+  // A directory known from an event but not watched yet (no wd): it is renamed and moved like
+  // any entry while the events before it are applied, then resolved against the disk (given a
+  // wd through a walk) or discarded. Not counted by size(), not visited by for_each().
+  WatchId add_placeholder(WatchId parent, std::string_view name);
+  bool is_placeholder(WatchId id) const noexcept;
+  void discard_placeholder(WatchId id);
+
   WatchId find(int wd) const noexcept;                                       // kNoWatch if unknown
   WatchId find_child(WatchId parent, std::string_view name) const noexcept;  // kNoWatch if none
   bool contains(WatchId id) const noexcept;  // a live (or detached but still referenced) entry
@@ -41,6 +48,10 @@ class WatchTable {
   // Creation order: a sequence number assigned by set_order(), used to sort ties stably.
   std::uint32_t order(WatchId id) const noexcept;
   void set_order(WatchId id, std::uint32_t order) noexcept;
+
+  // The name no longer leads to this entry (moved away, replaced, or named again by a newer entry);
+  // find_child() stops finding it, but its own path is unchanged until move() places it again.
+  void unname(WatchId id);
 
   // Relabel: the directory is now new_name inside new_parent. Its whole subtree follows.
   // Moving a node under itself or one of its descendants is refused (returns false).
@@ -71,6 +82,14 @@ class WatchTable {
   // Generation counter: bumped by every move() and release(), so a caller may cache rendered paths.
   std::uint64_t generation() const noexcept { return generation_; }
 
+  // Called whenever an entry is freed (its id may be handed out again afterwards), so that a
+  // caller holding ids elsewhere can forget them. It must not change the table.
+  using FreeHook = void (*)(void* context, WatchId id);
+  void set_free_hook(FreeHook hook, void* context) noexcept {
+    free_hook_ = hook;
+    free_hook_context_ = context;
+  }
+
   // Rescan support: mark(id) stamps the current epoch; begin_epoch() starts a new one.
   void begin_epoch() noexcept { ++epoch_; }
   void mark(WatchId id) noexcept;
@@ -90,7 +109,7 @@ class WatchTable {
     std::uint8_t flags;
   };
   static_assert(sizeof(Node) == 32);
-  enum : std::uint8_t { kUsed = 1, kRoot = 2, kDetached = 4 };
+  enum : std::uint8_t { kUsed = 1, kRoot = 2, kDetached = 4, kPlaceholder = 8, kUnnamed = 16 };
 
   // Nodes live in fixed pages: no reallocation (and no doubled peak) as the table grows.
   static constexpr unsigned kPageBits = 12;
@@ -131,13 +150,15 @@ class WatchTable {
   std::uint64_t generation_ = 0;
   std::uint8_t epoch_ = 0;
   mutable std::vector<WatchId> scratch_;
+  FreeHook free_hook_ = nullptr;
+  void* free_hook_context_ = nullptr;
 
  public:
   // Implementation details used by the templates above.
   WatchId first_child_(WatchId id) const noexcept { return node(id).first_child; }
   WatchId next_sibling_(WatchId id) const noexcept { return node(id).next_sibling; }
   bool live_at_(WatchId id) const noexcept {
-    return id < node_count_ && (node(id).flags & kUsed) && !(node(id).flags & kDetached);
+    return id < node_count_ && (node(id).flags & kUsed) && !(node(id).flags & (kDetached | kPlaceholder));
   }
   void drop_one_(WatchId id);
 };

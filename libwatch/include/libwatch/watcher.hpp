@@ -105,6 +105,10 @@ class Watcher {
 
   // Called synchronously from add() and next().
   void on_warning(std::function<void(const Warning&)> handler);
+  // Called by next() right before it blocks waiting for the kernel (nothing is ready to deliver):
+  // the moment for a writer to flush what it has buffered, so that readers see every event at once
+  // while bursts still go out in large writes.
+  void on_idle(std::function<void()> handler);
   // Called just before a watch leaves the table (deleted, moved out, vanished in a rescan),
   // while its path can still be rendered.
   void on_remove(std::function<void(WatchId)> handler);
