@@ -3,7 +3,8 @@
 //   bench_micro [--results=FILE] [Google Benchmark flags]
 //
 // Rendering an event (default format, --format, CSV), building a watched path from the tree
-// (WatchTable::append_path), and relabelling a subtree (WatchTable::move). Every benchmark reports
+// (WatchTable::append_path), relabelling a subtree (WatchTable::move), and inotifywatch's counting
+// of an event (Stats::record). Every benchmark reports
 // "allocs" (operator new calls per iteration, counted by the replaced operator new below). After
 // the benchmarks, a deterministic check renders events the way the tool's loop does (into a
 // reused buffer) and writes "micro<TAB>ours<TAB>NAME<TAB>allocations per event" to FILE for
@@ -20,7 +21,8 @@
 
 #include <libwatch/watch_table.hpp>
 
-#include "format.hpp"
+#include "format.hpp"  // tools/inotifywait (inotifywait_core)
+#include "stats.hpp"   // tools/inotifywatch (inotifywatch_core)
 
 // ---- allocation counting ----------------------------------------------------------------------
 
@@ -169,6 +171,21 @@ void BM_Move(benchmark::State& state) {
 }
 BENCHMARK(BM_Move)->Arg(1000)->Arg(50000)->ArgName("subdirs");
 
+// inotifywatch's per-event work: count one event for a watch (1,000 watches, all with counters).
+void BM_InotifywatchRecord(benchmark::State& state) {
+  inotifywatch::Stats stats(IN_ALL_EVENTS);
+  for (WatchId id = 0; id < 1000; ++id) stats.record(id, IN_MODIFY);
+  WatchId id = 0;
+  unsigned long long before = g_allocs.load();
+  for (auto _ : state) {
+    stats.record(id, IN_CLOSE_WRITE);
+    id = id == 999 ? 0 : id + 1;
+  }
+  benchmark::DoNotOptimize(stats.events());
+  report_allocs(state, before);
+}
+BENCHMARK(BM_InotifywatchRecord);
+
 // ---- the allocation check -----------------------------------------------------------------------
 
 double allocs_per_event(Format f, const EventView& ev) {
@@ -192,6 +209,15 @@ double append_path_allocs() {
     out.clear();
     t.append_path(leaf, out);
   }
+  return static_cast<double>(g_allocs.load() - before) / kEvents;
+}
+
+double inotifywatch_record_allocs() {
+  inotifywatch::Stats stats(IN_ALL_EVENTS);
+  for (WatchId id = 0; id < 1000; ++id) stats.record(id, IN_MODIFY);  // every watch has its block
+  constexpr int kEvents = 100000;
+  unsigned long long before = g_allocs.load();
+  for (int i = 0; i < kEvents; ++i) stats.record(static_cast<WatchId>(i % 1000), IN_CLOSE_WRITE | IN_ISDIR);
   return static_cast<double>(g_allocs.load() - before) / kEvents;
 }
 
@@ -222,6 +248,7 @@ int main(int argc, char** argv) {
       {"render --format %T", allocs_per_event(Format::custom("%T %w%f %Xe", false, "%Y-%m-%d %H:%M:%S"), kEvent)},
       {"render -c", allocs_per_event(Format::csv(), kEvent)},
       {"append_path", append_path_allocs()},
+      {"inotifywatch record", inotifywatch_record_allocs()},
   };
   FILE* f = results.empty() ? nullptr : std::fopen(results.c_str(), "a");
   for (const Check& c : checks) {
