@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -17,7 +18,6 @@
 #include <string>
 #include <thread>
 #include <vector>
-#include <atomic>
 
 #include "helpers.hpp"
 
@@ -30,7 +30,9 @@ using testsupport::mkdir_p;
 void must(int r, const std::string& what) {
   if (r != 0) FAIL() << what << ": " << std::strerror(errno);
 }
-void do_rename(const std::string& from, const std::string& to) { must(::rename(from.c_str(), to.c_str()), "rename " + from); }
+void do_rename(const std::string& from, const std::string& to) {
+  must(::rename(from.c_str(), to.c_str()), "rename " + from);
+}
 void do_rmdir(const std::string& p) { must(::rmdir(p.c_str()), "rmdir " + p); }
 void do_mkdir(const std::string& p) { must(::mkdir(p.c_str(), 0755), "mkdir " + p); }
 void do_symlink(const std::string& target, const std::string& link) {
@@ -45,8 +47,8 @@ auto named(const std::string& name) {
 // Setup
 
 TEST_F(WatcherTest, RecursiveSetupWatchesEveryDirectory) {
-  const std::vector<std::string> dirs = {"a",     "a/b",   "a/b/c", "a/b/c/.hidden", "a/b2",     "d",
-                                         "e",     "e/f",   "e/f/g", "sp ace",        "new\nline", "\xff\xfe"};
+  const std::vector<std::string> dirs = {"a", "a/b", "a/b/c", "a/b/c/.hidden", "a/b2",      "d",
+                                         "e", "e/f", "e/f/g", "sp ace",        "new\nline", "\xff\xfe"};
   for (const auto& d : dirs) mkdir_p(disk(d));
   create_file(disk("file1"));
   create_file(disk("a/file2"));
@@ -66,8 +68,9 @@ TEST_F(WatcherTest, RecursiveSetupWatchesEveryDirectory) {
   want.insert(watched(""));
   for (const auto& p : want) create_file(p + "probe");
   std::vector<Rec> ev;
-  ASSERT_TRUE(collect_until(w, ev, [&](const std::vector<Rec>& v) { return count_if(v, named("probe")) == want.size(); }))
-      << describe(ev);
+  ASSERT_TRUE(collect_until(w, ev, [&](const std::vector<Rec>& v) {
+    return count_if(v, named("probe")) == want.size();
+  })) << describe(ev);
   std::multiset<std::string> got;
   for (const auto& r : ev) {
     EXPECT_TRUE(is_create(r.mask)) << describe(r);
@@ -178,7 +181,8 @@ TEST_F(WatcherTest, SetupWhileTheTreeChanges) {
   create_file(disk("sentinel"));
   std::vector<Rec> ev;
   ASSERT_TRUE(collect_until_event(w, ev, named("sentinel"))) << describe(ev, 50);
-  pump_until(w, ev, [&] { return table_paths(w) == disk_dirs(root); }, 5s);
+  pump_until(
+      w, ev, [&] { return table_paths(w) == disk_dirs(root); }, 5s);
   EXPECT_EQ(table_paths(w), disk_dirs(root)) << "made " << made.load();
   EXPECT_EQ(kernel_watch_count(w.inotify_fd()), w.watch_count());
 }
@@ -316,7 +320,8 @@ void on_sigusr1(int) {}
 TEST_F(WatcherTest, NextReportsASignalAsInterrupted) {
   Watcher w;
   w.add(root, opts(IN_CREATE));
-  struct sigaction sa {}, old {};
+  struct sigaction sa {
+  }, old{};
   sa.sa_handler = on_sigusr1;
   sigemptyset(&sa.sa_mask);
   sa.sa_flags = 0;  // no SA_RESTART: the wait must see EINTR
@@ -353,7 +358,8 @@ void on_sigusr2(int) { g_usr2 = 1; }
 TEST_F(WatcherTest, WaitSigmaskDeliversASignalThatArrivedBeforeTheWait) {
   // The caller keeps SIGUSR2 blocked and lets it in only while next() waits: a signal sent before
   // next() is called must still end that wait (no lost wake-up).
-  struct sigaction sa {}, old_sa {};
+  struct sigaction sa {
+  }, old_sa{};
   sa.sa_handler = on_sigusr2;
   sigemptyset(&sa.sa_mask);
   ASSERT_EQ(::sigaction(SIGUSR2, &sa, &old_sa), 0);
@@ -405,6 +411,31 @@ TEST_F(WatcherTest, HasPendingSeesQueuedEvents) {
   ASSERT_TRUE(e2.has_value());
   EXPECT_EQ(e2->name, "f2");
   EXPECT_FALSE(w.has_pending());
+}
+
+TEST_F(WatcherTest, IdleHandlerRunsBeforeEveryWaitAndNeverWhileEventsAreReady) {
+  // Writers flush in on_idle: it must run before next() blocks (else a reader never sees the last
+  // line), and not between events that are already there (else a burst is written piecemeal).
+  Watcher w;
+  w.add(root, opts(IN_CREATE | IN_DELETE, kTrack));
+  int idle = 0;
+  w.on_idle([&] { ++idle; });
+  EXPECT_FALSE(w.next(Clock::now() + 50ms).has_value());
+  EXPECT_GE(idle, 1);  // it blocked, so it went idle first
+  for (int i = 0; i < 50; ++i) create_file(disk("f" + std::to_string(i)));
+  idle = 0;
+  std::vector<Rec> ev;
+  ASSERT_TRUE(collect_until(w, ev, [](const std::vector<Rec>& v) { return v.size() == 50; })) << describe(ev);
+  EXPECT_EQ(idle, 0) << "the 50 events were queued before the first next(): no wait between them";
+  // A new directory's scan comes from next() too: a directory whose reports are all synthetic
+  // must still be followed by an idle call before the wait.
+  do_mkdir(disk("n"));
+  create_file(disk("n/inside"));
+  idle = 0;
+  ev.clear();
+  ASSERT_TRUE(collect_until_event(w, ev, named("inside"))) << describe(ev);
+  EXPECT_FALSE(w.next(Clock::now() + 50ms).has_value());
+  EXPECT_GE(idle, 1);
 }
 
 TEST_F(WatcherTest, NewDirectoryTreeIsReportedInOrder) {
@@ -579,7 +610,8 @@ TEST_F(WatcherTest, RenameOverAnEmptyDirectory) {
   std::vector<Rec> ev;
   ASSERT_TRUE(collect_until_event(w, ev, named("f"))) << describe(ev);
   EXPECT_EQ(ev.back().path, watched("y/s"));
-  ASSERT_TRUE(pump_until(w, ev, [&] { return w.watch_count() == 3; })) << w.watch_count() << "\n" << join(table_paths(w));
+  ASSERT_TRUE(pump_until(w, ev, [&] { return w.watch_count() == 3; })) << w.watch_count() << "\n"
+                                                                       << join(table_paths(w));
   EXPECT_EQ(table_paths(w), disk_dirs(root)) << join(table_paths(w));
   EXPECT_EQ(kernel_watch_count(w.inotify_fd()), 3u);
 }
@@ -597,8 +629,11 @@ TEST_F(WatcherTest, NewDirectoryWhoseParentIsRenamedBeforeItIsSeen) {
   create_file(disk("sentinel"));
   std::vector<Rec> ev;
   ASSERT_TRUE(collect_until_event(w, ev, named("sentinel"))) << describe(ev);
-  ASSERT_TRUE(pump_until(w, ev, [&] { return table_paths(w) == disk_dirs(root); }, 5s))
-      << "table:\n" << join(table_paths(w)) << "disk:\n" << join(disk_dirs(root)) << describe(ev);
+  ASSERT_TRUE(pump_until(
+      w, ev, [&] { return table_paths(w) == disk_dirs(root); }, 5s))
+      << "table:\n"
+      << join(table_paths(w)) << "disk:\n"
+      << join(disk_dirs(root)) << describe(ev);
   create_file(disk("q/new/later"));
   ASSERT_TRUE(collect_until_event(w, ev, named("later"), 5s)) << describe(ev);
   EXPECT_EQ(ev.back().path, watched("q/new"));
@@ -619,14 +654,16 @@ TEST_F(WatcherTest, StalePathInABacklogDoesNotMisattributeADirectory) {
   create_file(disk("sentinel"));
   std::vector<Rec> ev;
   ASSERT_TRUE(collect_until_event(w, ev, named("sentinel"))) << describe(ev);
-  pump_until(w, ev, [&] { return table_paths(w) == disk_dirs(root); }, 5s);
+  pump_until(
+      w, ev, [&] { return table_paths(w) == disk_dirs(root); }, 5s);
   EXPECT_EQ(table_paths(w), disk_dirs(root)) << "table:\n" << join(table_paths(w));
   EXPECT_EQ(kernel_watch_count(w.inotify_fd()), w.watch_count());
   create_file(disk("p/n/in_p"));
   create_file(disk("q/n/in_q"));
-  collect_until(w, ev, [](const std::vector<Rec>& v) {
-    return find_first(v, named("in_p")) >= 0 && find_first(v, named("in_q")) >= 0;
-  }, 5s);
+  collect_until(
+      w, ev,
+      [](const std::vector<Rec>& v) { return find_first(v, named("in_p")) >= 0 && find_first(v, named("in_q")) >= 0; },
+      5s);
   long in_p = find_first(ev, named("in_p"));
   long in_q = find_first(ev, named("in_q"));
   ASSERT_GE(in_p, 0) << describe(ev);
@@ -651,7 +688,8 @@ TEST_F(WatcherTest, WatchedDirectoryMovedIntoANewDirectoryStaysWatched) {
   ASSERT_TRUE(collect_until_event(w, ev, named("sentinel"))) << describe(ev);
   // Give a move-out verdict time to happen (it has no event of its own): the grace period is
   // 20 ms by default, so a few 50 ms slices of next() cover it.
-  pump_until(w, ev, [&] { return false; }, 300ms);
+  pump_until(
+      w, ev, [&] { return false; }, 300ms);
   EXPECT_EQ(table_paths(w), disk_dirs(root)) << "table:\n" << join(table_paths(w)) << describe(ev);
   EXPECT_EQ(kernel_watch_count(w.inotify_fd()), w.watch_count());
   EXPECT_TRUE(removed.empty()) << removed.size() << " removed, first " << removed[0];
@@ -677,8 +715,8 @@ TEST_F(WatcherTest, MoveOutOfTreeStopsEvents) {
   do_rename(disk("x"), tmp / "out/x");
   std::vector<Rec> ev;
   // The move is taken as leaving once the grace period for a MOVED_TO has run out.
-  ASSERT_TRUE(pump_until(w, ev, [&] { return w.watch_count() == 2; }))
-      << "watch_count " << w.watch_count() << "\n" << join(table_paths(w)) << describe(ev);
+  ASSERT_TRUE(pump_until(w, ev, [&] { return w.watch_count() == 2; })) << "watch_count " << w.watch_count() << "\n"
+                                                                       << join(table_paths(w)) << describe(ev);
   EXPECT_GE(find_first(ev, [](const Rec& r) { return is_dir_move_from(r.mask) && r.name == "x"; }), 0) << describe(ev);
   EXPECT_EQ(std::multiset<std::string>(removed.begin(), removed.end()),
             (std::multiset<std::string>{watched("x"), watched("x/s1"), watched("x/s1/s2")}));
@@ -715,8 +753,8 @@ TEST_F(WatcherTest, MoveInIsWatchedAndScanned) {
     bool dir;
   };
   const std::vector<Want> want = {
-      {watched("m"), "f1", false},     {watched("m"), "s1", true},        {watched("m/s1"), "f2", false},
-      {watched("m/s1"), "s2", true},   {watched("m/s1/s2"), "f3", false},
+      {watched("m"), "f1", false},   {watched("m"), "s1", true},        {watched("m/s1"), "f2", false},
+      {watched("m/s1"), "s2", true}, {watched("m/s1/s2"), "f3", false},
   };
   auto seen = [&](const std::vector<Rec>& v, const Want& x) {
     return find_first(v, [&](const Rec& r) { return r.path == x.path && r.name == x.name; }) >= 0;
@@ -793,7 +831,9 @@ TEST_F(WatcherTest, MovesOutAndInArePairedByCookieNotByOrder) {
   do_rename(out + "/y", disk("y"));
   std::vector<Rec> ev;
   ASSERT_TRUE(pump_until(w, ev, [&] { return table_paths(w) == disk_dirs(root); }))
-      << "table:\n" << join(table_paths(w)) << "disk:\n" << join(disk_dirs(root)) << describe(ev);
+      << "table:\n"
+      << join(table_paths(w)) << "disk:\n"
+      << join(disk_dirs(root)) << describe(ev);
   long from = find_first(ev, [](const Rec& r) { return is_dir_move_from(r.mask) && r.name == "x"; });
   long to = find_first(ev, [](const Rec& r) { return is_dir_move_to(r.mask) && r.name == "y"; });
   ASSERT_GE(from, 0) << describe(ev);
@@ -863,8 +903,10 @@ TEST_F(WatcherTest, DirectorySwappedUnderOneName) {
   create_file(disk("sentinel"));
   std::vector<Rec> ev;
   ASSERT_TRUE(collect_until_event(w, ev, named("sentinel"))) << describe(ev);
-  pump_until(w, ev, [&] { return removed.size() >= 2; }, 5s);
-  pump_until(w, ev, [&] { return false; }, 300ms);  // room for a wrong move-out verdict
+  pump_until(
+      w, ev, [&] { return removed.size() >= 2; }, 5s);
+  pump_until(
+      w, ev, [&] { return false; }, 300ms);  // room for a wrong move-out verdict
   EXPECT_EQ(table_paths(w), disk_dirs(root)) << "table:\n" << join(table_paths(w)) << describe(ev);
   EXPECT_EQ(kernel_watch_count(w.inotify_fd()), w.watch_count());
   EXPECT_EQ(std::multiset<std::string>(removed.begin(), removed.end()),
@@ -892,7 +934,8 @@ TEST_F(WatcherTest, InOutInUnderOneNameBeforeReading) {
   create_file(disk("sentinel"));
   std::vector<Rec> ev;
   ASSERT_TRUE(collect_until_event(w, ev, named("sentinel"))) << describe(ev);
-  pump_until(w, ev, [&] { return false; }, 300ms);  // room for a wrong move-out verdict
+  pump_until(
+      w, ev, [&] { return false; }, 300ms);  // room for a wrong move-out verdict
   EXPECT_EQ(table_paths(w), disk_dirs(root)) << "table:\n" << join(table_paths(w)) << describe(ev);
   EXPECT_EQ(kernel_watch_count(w.inotify_fd()), w.watch_count());
   create_file(disk("b/s1/here"));
@@ -909,7 +952,8 @@ TEST_F(WatcherTest, DeleteRecreateRenameStepByStep) {
   w.add(root, opts(IN_CREATE | IN_DELETE, kTrack));
   std::vector<Rec> ev;
   do_rmdir(disk("x"));
-  ASSERT_TRUE(collect_until_event(w, ev, [](const Rec& r) { return is_delete(r.mask) && r.name == "x"; })) << describe(ev);
+  ASSERT_TRUE(collect_until_event(w, ev, [](const Rec& r) { return is_delete(r.mask) && r.name == "x"; }))
+      << describe(ev);
   ASSERT_TRUE(pump_until(w, ev, [&] { return w.watch_count() == 1; })) << describe(ev);
   do_mkdir(disk("x"));
   ASSERT_TRUE(collect_until_event(w, ev, [](const Rec& r) { return is_dir_create(r.mask) && r.name == "x"; }))
@@ -1105,9 +1149,9 @@ TEST_F(WatcherTest, ExclusionsPruneSubtrees) {
   mkdirs({"a/x", "b/y/z", "c/w", "cc", "d/e"});
   Watcher w;
   AddOptions o = opts(IN_CREATE, kRecursive);
-  o.exclude = {root + "/b",           // pruned with its subtree
-               root + "/c/",          // one trailing '/' is ignored
-               root + "/./d",         // not the string the walk builds: no effect
+  o.exclude = {root + "/b",            // pruned with its subtree
+               root + "/c/",           // one trailing '/' is ignored
+               root + "/./d",          // not the string the walk builds: no effect
                root + "/a/x/absent"};  // matches nothing
   w.add(root, o);
   EXPECT_EQ(table_paths(w), (std::multiset<std::string>{watched(""), watched("a"), watched("a/x"), watched("cc"),
@@ -1149,7 +1193,8 @@ TEST_F(WatcherTest, ExclusionsAlsoPruneDirectoriesThatAppearLater) {
   create_file(disk("sentinel"));
   std::vector<Rec> ev;
   ASSERT_TRUE(collect_until_event(w, ev, named("sentinel"))) << describe(ev);
-  pump_until(w, ev, [&] { return w.watch_count() == 4; }, 5s);
+  pump_until(
+      w, ev, [&] { return w.watch_count() == 4; }, 5s);
   // (The overflow repair already walks with the exclusions: without this, whether node_modules is
   // watched would depend on whether an overflow happened.)
   EXPECT_EQ(table_paths(w), (std::multiset<std::string>{watched(""), watched("src2"), watched("src2/moved"),
