@@ -7,7 +7,8 @@
 #             the CPU seconds used by the syncer and its children meanwhile
 #   move      a 16 MiB file moved into another directory whose parent is then renamed:
 #             the bytes the daemon received
-# Usage: [MEASURE_CASES="changes overflow move"] [MEASURE_KEEP_LOGS=DIR] measure.sh [inotifysync|lsyncd]...
+# Usage: [MEASURE_CASES="changes overflow move"] [MEASURE_KEEP_LOGS=DIR] [MEASURE_SYNC_OPTS=-v]
+#        measure.sh [inotifysync|lsyncd]...
 # (default: both). Needs root for the queue
 # limit (lowered to 16384 only while the syncer starts) and lsyncd installed for its rows.
 set -euo pipefail
@@ -29,7 +30,8 @@ start_tool() {
   lower_limit
   case $tool in
     inotifysync)
-      /usr/bin/time -f '%U %S' -o "$T/time.out" "$INOTIFYSYNC" --delay 1 --log "$T/sync.log" \
+      # shellcheck disable=SC2086 # MEASURE_SYNC_OPTS: extra options, split on spaces
+      /usr/bin/time -f '%U %S' -o "$T/time.out" "$INOTIFYSYNC" ${MEASURE_SYNC_OPTS:-} --delay 1 --log "$T/sync.log" \
         --password-file "$T/d1.password" "$T/src" "$target" 2>>"$T/sync.out.log" &
       TOOL_PID=$!
       started_pids+=("$TOOL_PID")
