@@ -85,8 +85,8 @@ static int mixed(const char* dir, unsigned long ops, unsigned long rate) {
     int d = dfd[op % BENCH_SUBDIRS];
     int fd = openat(d, name, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644); /* CREATE, OPEN */
     if (fd < 0) die("create", name);
-    if (write(fd, "x", 1) != 1) die("write", name); /* MODIFY */
-    close(fd);                                      /* CLOSE_WRITE */
+    if (write(fd, "x", 1) != 1) die("write", name);     /* MODIFY */
+    close(fd);                                          /* CLOSE_WRITE */
     if (unlinkat(d, name, 0) != 0) die("unlink", name); /* DELETE */
   }
   return 0;

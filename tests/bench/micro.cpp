@@ -32,7 +32,8 @@ std::atomic<unsigned long long> g_allocs{0};
 void* counted_alloc(std::size_t n, std::size_t align = 0) {
   g_allocs.fetch_add(1, std::memory_order_relaxed);
   if (n == 0) n = 1;
-  void* p = align > alignof(std::max_align_t) ? std::aligned_alloc(align, (n + align - 1) / align * align) : std::malloc(n);
+  void* p =
+      align > alignof(std::max_align_t) ? std::aligned_alloc(align, (n + align - 1) / align * align) : std::malloc(n);
   if (!p) throw std::bad_alloc();
   return p;
 }
@@ -87,8 +88,8 @@ struct OutBuffer {
 };
 
 void report_allocs(benchmark::State& state, unsigned long long before) {
-  state.counters["allocs"] = benchmark::Counter(static_cast<double>(g_allocs.load() - before),
-                                                benchmark::Counter::kAvgIterations);
+  state.counters["allocs"] =
+      benchmark::Counter(static_cast<double>(g_allocs.load() - before), benchmark::Counter::kAvgIterations);
 }
 
 void render_loop(benchmark::State& state, Format& f, const EventView& ev) {

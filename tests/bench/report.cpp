@@ -103,7 +103,7 @@ int main(int argc, char** argv) {
     return 2;
   }
   std::ifstream in(argv[1]);
-  std::map<std::string, Series> data;  // "metric/tool/key"
+  std::map<std::string, Series> data;                      // "metric/tool/key"
   std::map<std::string, std::vector<std::string>> errors;  // "metric/tool"
   std::string line;
   while (std::getline(in, line)) {
@@ -150,11 +150,13 @@ int main(int argc, char** argv) {
         break;
       case Target::ours_all_zero:
         target = "0, all";
-        result = !ours.values.empty() && *std::max_element(ours.values.begin(), ours.values.end()) == 0 ? "PASS" : "FAIL";
+        result =
+            !ours.values.empty() && *std::max_element(ours.values.begin(), ours.values.end()) == 0 ? "PASS" : "FAIL";
         break;
       case Target::ours_all_one:
         target = "100%, all";
-        result = !ours.values.empty() && *std::min_element(ours.values.begin(), ours.values.end()) == 1 ? "PASS" : "FAIL";
+        result =
+            !ours.values.empty() && *std::min_element(ours.values.begin(), ours.values.end()) == 1 ? "PASS" : "FAIL";
         break;
       case Target::info:
         target = "-";

@@ -557,8 +557,10 @@ int cmd_burst(const std::string& bin, const std::string& dir, unsigned long ops,
   };
   if (qlimit) {
     saved = read_file(qfile);
-    if (std::strtoul(saved.c_str(), nullptr, 10) == qlimit) qlimit = 0;  // already so: nothing to do
-    else write_file(qfile, std::to_string(qlimit));
+    if (std::strtoul(saved.c_str(), nullptr, 10) == qlimit)
+      qlimit = 0;  // already so: nothing to do
+    else
+      write_file(qfile, std::to_string(qlimit));
   }
   std::optional<Child> c;
   try {
@@ -709,7 +711,9 @@ int cmd_latency(const std::string& bin, const std::string& dir, unsigned long co
   }
   ::close(fd);
   std::sort(us.begin(), us.end());
-  auto pct = [&](double p) { return us[std::min(us.size() - 1, static_cast<std::size_t>(p * static_cast<double>(us.size())))]; };
+  auto pct = [&](double p) {
+    return us[std::min(us.size() - 1, static_cast<std::size_t>(p * static_cast<double>(us.size())))];
+  };
   out("p50_us", pct(0.50));
   out("p99_us", pct(0.99));
   out("max_us", us.back());

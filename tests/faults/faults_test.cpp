@@ -162,22 +162,26 @@ TEST_P(InitFails, SameMessageAndStatusAsTheReference) {
 constexpr const char* kEmfile =
     "Couldn't initialize inotify: Too many open files\n"
     "Try increasing the value of /proc/sys/fs/inotify/max_user_instances\n";
-INSTANTIATE_TEST_SUITE_P(Faults, InitFails,
-                         ::testing::Values(InitCase{"inotifywait", EMFILE, kEmfile},
-                                           InitCase{"inotifywatch", EMFILE, kEmfile},
-                                           InitCase{"inotifywait", ENFILE, "Couldn't initialize inotify: Too many open files in system\n"},
-                                           InitCase{"inotifywatch", ENFILE, "Couldn't initialize inotify: Too many open files in system\n"},
-                                           InitCase{"inotifywait", ENOMEM, "Couldn't initialize inotify: Cannot allocate memory\n"},
-                                           InitCase{"inotifywatch", ENOMEM, "Couldn't initialize inotify: Cannot allocate memory\n"}),
-                         [](const auto& info) {
-                           return std::string(info.param.tool) + "_" + (info.param.err == EMFILE ? "EMFILE" : info.param.err == ENFILE ? "ENFILE" : "ENOMEM");
-                         });
+INSTANTIATE_TEST_SUITE_P(
+    Faults, InitFails,
+    ::testing::Values(InitCase{"inotifywait", EMFILE, kEmfile}, InitCase{"inotifywatch", EMFILE, kEmfile},
+                      InitCase{"inotifywait", ENFILE, "Couldn't initialize inotify: Too many open files in system\n"},
+                      InitCase{"inotifywatch", ENFILE, "Couldn't initialize inotify: Too many open files in system\n"},
+                      InitCase{"inotifywait", ENOMEM, "Couldn't initialize inotify: Cannot allocate memory\n"},
+                      InitCase{"inotifywatch", ENOMEM, "Couldn't initialize inotify: Cannot allocate memory\n"}),
+    [](const auto& info) {
+      return std::string(info.param.tool) + "_" +
+             (info.param.err == EMFILE   ? "EMFILE"
+              : info.param.err == ENFILE ? "ENFILE"
+                                         : "ENOMEM");
+    });
 
 // -d checks inotify before it forks: the message still reaches the terminal.
 TEST(Faults, InitEmfileWithDaemon) {
   TempDir t("rel-faults");
   mkdir_p(t / "d");
-  RunResult r = run({bin("inotifywait"), "-d", "-o", t / "out", "d"}, in(t.path(), shim(t, {{"FAULT_INIT_ERRNO", "24"}})));
+  RunResult r =
+      run({bin("inotifywait"), "-d", "-o", t / "out", "d"}, in(t.path(), shim(t, {{"FAULT_INIT_ERRNO", "24"}})));
   EXPECT_TRUE(r.exit.exited && r.exit.code == 1) << status_of(r.exit);
   EXPECT_EQ(r.err, kEmfile);
 }
@@ -189,7 +193,8 @@ TEST(Faults, InitEmfileWithDaemon) {
 TEST(Faults, ReadEintrLosesNothingInotifywait) {
   TempDir t("rel-faults");
   mkdir_p(t / "d");
-  Process p({bin("inotifywait"), "-m", "-e", "create", "--format", "%f", "d"}, in(t.path(), shim(t, {{"FAULT_READ_EINTR", "1"}})));
+  Process p({bin("inotifywait"), "-m", "-e", "create", "--format", "%f", "d"},
+            in(t.path(), shim(t, {{"FAULT_READ_EINTR", "1"}})));
   ASSERT_TRUE(p.wait_stderr(kEstablished)) << p.describe();
   std::string want;
   for (int i = 0; i < 200; ++i) {
@@ -254,7 +259,8 @@ TEST(Faults, WriteEnospcLeavesNoPartialLine) {
   for (int i = 0; i < 5; ++i) touch(t / "d/file" + std::to_string(i));
   Exit e = p.wait(10s);
   EXPECT_TRUE(e.exited && e.code == 1) << p.describe();
-  EXPECT_EQ(p.err(), std::string(kSetup) + std::string(kEstablished) + "Couldn't write events: No space left on device\n");
+  EXPECT_EQ(p.err(),
+            std::string(kSetup) + std::string(kEstablished) + "Couldn't write events: No space left on device\n");
   std::string events = read_file(t / "events");
   EXPECT_TRUE(events.empty() || events.back() == '\n') << "a partial line was left in the file: '" << events << "'";
   EXPECT_EQ(injected(t, "write errno"), 1);
@@ -263,11 +269,12 @@ TEST(Faults, WriteEnospcLeavesNoPartialLine) {
 // The same with real devices: stdout on /dev/full (ENOSPC on every write).
 RunResult run_to_dev_full(const TempDir& t, const std::vector<std::string>& cmd, const char* trigger) {
   // The shell opens /dev/full for us; $1 is the file to create once the tool is ready.
-  std::vector<std::string> argv{"/bin/bash", "-c",
-                                "\"$@\" >/dev/full 2>\"$0.err\" & p=$!; "
-                                "until grep -q \"$TRIGGER\" \"$0.err\" 2>/dev/null; do kill -0 $p || break; sleep 0.01; done; "
-                                ": >\"$0.d/new\"; wait $p; s=$?; cat \"$0.err\" >&2; exit $s",
-                                t / "x"};
+  std::vector<std::string> argv{
+      "/bin/bash", "-c",
+      "\"$@\" >/dev/full 2>\"$0.err\" & p=$!; "
+      "until grep -q \"$TRIGGER\" \"$0.err\" 2>/dev/null; do kill -0 $p || break; sleep 0.01; done; "
+      ": >\"$0.d/new\"; wait $p; s=$?; cat \"$0.err\" >&2; exit $s",
+      t / "x"};
   argv.insert(argv.end(), cmd.begin(), cmd.end());
   mkdir_p(t / "x.d");
   return run(argv, in(t.path(), {{"TRIGGER", trigger}}), 20s);
@@ -277,7 +284,8 @@ TEST(Faults, StdoutOnDevFullInotifywait) {
   TempDir t("rel-faults");
   RunResult r = run_to_dev_full(t, {bin("inotifywait"), "-e", "create", "x.d"}, "established");
   EXPECT_TRUE(r.exit.exited && r.exit.code == 1) << status_of(r.exit) << "\n" << r.err;
-  EXPECT_EQ(r.err, std::string(kSetup) + std::string(kEstablished) + "Couldn't write events: No space left on device\n");
+  EXPECT_EQ(r.err,
+            std::string(kSetup) + std::string(kEstablished) + "Couldn't write events: No space left on device\n");
 }
 
 // The table is the whole output of inotifywatch: when it cannot be written, saying nothing and
@@ -315,8 +323,8 @@ TEST(Faults, ReaderGoesAway) {
 
 // ---- real faults, as root ---------------------------------------------------------------------
 
-#define NEED_ROOT(why)                      \
-  if (!is_root()) {                         \
+#define NEED_ROOT(why)                     \
+  if (!is_root()) {                        \
     GTEST_SKIP() << "needs root: " << why; \
   }
 
@@ -384,10 +392,11 @@ TEST(RealFaults, TmpfsUnmounted) {
   // Asked for: printed, status 0.
   expect_like_reference({{"-e", "unmount", "mnt"}, mount_tmpfs, unmount, ""}, "mnt/ UNMOUNT,ISDIR \n", "exit 0");
   // -m -r: every watch reports it and goes away; the program stays, as the reference does.
-  expect_like_reference({{"-m", "-r", "-e", "unmount,ignored", "mnt"}, mount_tmpfs, unmount, "mnt/ IGNORED \n"},
-                        "mnt/sub/deep/ UNMOUNT,ISDIR \nmnt/sub/deep/ IGNORED \nmnt/sub/ UNMOUNT,ISDIR \nmnt/sub/ IGNORED \n"
-                        "mnt/ UNMOUNT,ISDIR \nmnt/ IGNORED \n",
-                        "signal 15");
+  expect_like_reference(
+      {{"-m", "-r", "-e", "unmount,ignored", "mnt"}, mount_tmpfs, unmount, "mnt/ IGNORED \n"},
+      "mnt/sub/deep/ UNMOUNT,ISDIR \nmnt/sub/deep/ IGNORED \nmnt/sub/ UNMOUNT,ISDIR \nmnt/sub/ IGNORED \n"
+      "mnt/ UNMOUNT,ISDIR \nmnt/ IGNORED \n",
+      "signal 15");
 }
 
 TEST(RealFaults, WatchedRootDeleted) {
@@ -404,8 +413,8 @@ TEST(RealFaults, WatchedRootDeleted) {
     ::rmdir((t / "w").c_str());
   };
   expect_like_reference({{"-e", "delete_self", "w"}, prepare, remove, ""}, "w/ DELETE_SELF \n", "exit 0");
-  expect_like_reference({{"-r", "-e", "delete_self,ignored", "w/sub/deep"}, prepare, remove, ""}, "w/sub/deep/ DELETE_SELF \n",
-                        "exit 0");
+  expect_like_reference({{"-r", "-e", "delete_self,ignored", "w/sub/deep"}, prepare, remove, ""},
+                        "w/sub/deep/ DELETE_SELF \n", "exit 0");
   expect_like_reference({{"-m", "-r", "-e", "delete,delete_self,ignored", "w"}, prepare, remove, "w/ IGNORED \n"},
                         "w/sub/ DELETE f\nw/sub/deep/ DELETE_SELF \nw/sub/deep/ IGNORED \nw/sub/ DELETE,ISDIR deep\n"
                         "w/sub/ DELETE_SELF \nw/sub/ IGNORED \nw/ DELETE,ISDIR sub\nw/ DELETE_SELF \nw/ IGNORED \n",
@@ -433,11 +442,13 @@ TEST(RealFaults, OutfileOnFullTmpfs) {
   }
   Exit e = p.wait(10s);
   EXPECT_TRUE(e.exited && e.code == 1) << p.describe();
-  EXPECT_EQ(p.err(), std::string(kSetup) + std::string(kEstablished) + "Couldn't write events: No space left on device\n");
+  EXPECT_EQ(p.err(),
+            std::string(kSetup) + std::string(kEstablished) + "Couldn't write events: No space left on device\n");
   std::string events = read_file(t / "small/events");
   EXPECT_FALSE(events.empty());
   EXPECT_TRUE(events.empty() || events.back() == '\n')
-      << "a partial line was left in the file, ending with '" << events.substr(events.size() > 40 ? events.size() - 40 : 0) << "'";
+      << "a partial line was left in the file, ending with '"
+      << events.substr(events.size() > 40 ? events.size() - 40 : 0) << "'";
 }
 
 // A directory turns unreadable between the moment its parent is listed and the moment the walk
@@ -455,8 +466,8 @@ TEST(RealFaults, DirectoryUnreadableDuringWalk) {
     auto env = during ? shim(t, {{"FAULT_CHMOD_ON_OPEN", "d:" + (t / "d/b")}}) : std::map<std::string, std::string>{};
     if (!during) ::chmod((t / "d/b").c_str(), 0);
     std::vector<std::string> argv = drop;
-    for (std::string a : {bin("inotifywait"), std::string("-m"), std::string("-r"), std::string("-e"), std::string("create"),
-                          std::string("--format"), std::string("%w%f"), std::string("d")})
+    for (std::string a : {bin("inotifywait"), std::string("-m"), std::string("-r"), std::string("-e"),
+                          std::string("create"), std::string("--format"), std::string("%w%f"), std::string("d")})
       argv.push_back(a);
     Process p(argv, in(t.path(), env));
     ASSERT_TRUE(p.wait_stderr(kEstablished)) << p.describe();
@@ -566,8 +577,8 @@ TEST(RealFaults, TreeDeeperThanPathMaxInotifywatch) {
   ASSERT_TRUE(wait_handler(p.pid(), SIGUSR1));
   touch_at(leaf, "leaf");
   ::close(leaf);
-  for (int tries = 0; tries < 100 && p.out().find("leaf") == std::string::npos && p.out().find("1  ") == std::string::npos;
-       ++tries) {
+  for (int tries = 0;
+       tries < 100 && p.out().find("leaf") == std::string::npos && p.out().find("1  ") == std::string::npos; ++tries) {
     p.signal(SIGUSR1);
     p.pump(100ms);
   }
@@ -663,7 +674,8 @@ TEST(RealFaults, BurstOf200000WhileStopped) {
     FAIL() << "no overflow reported; " << std::count(o.begin(), o.end(), '\n') << " lines, ending with\n"
            << o.substr(o.size() > 500 ? o.size() - 500 : 0) << "\nstderr: " << p.err();
   }
-  ASSERT_TRUE(p.wait_stderr("Warning: the event queue overflowed and some events were lost; rescanning the watched trees.\n"))
+  ASSERT_TRUE(
+      p.wait_stderr("Warning: the event queue overflowed and some events were lost; rescanning the watched trees.\n"))
       << p.err();
   // An event printed after the overflow means the rescan is done (it runs before the next event
   // is delivered): from then on the new directories are watched.

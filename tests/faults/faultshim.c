@@ -49,31 +49,31 @@ static char log_path[4096];
 static atomic_int inotify_fds[MAX_INOTIFY_FDS];
 static atomic_long read_calls;
 
-static ssize_t (*real_read)(int, void *, size_t);
-static ssize_t (*real_write)(int, const void *, size_t);
+static ssize_t (*real_read)(int, void*, size_t);
+static ssize_t (*real_write)(int, const void*, size_t);
 static int (*real_inotify_init)(void);
 static int (*real_inotify_init1)(int);
-static int (*real_inotify_add_watch)(int, const char *, uint32_t);
-static int (*real_openat)(int, const char *, int, ...);
-static int (*real_open)(const char *, int, ...);
-static DIR *(*real_opendir)(const char *);
+static int (*real_inotify_add_watch)(int, const char*, uint32_t);
+static int (*real_openat)(int, const char*, int, ...);
+static int (*real_open)(const char*, int, ...);
+static DIR* (*real_opendir)(const char*);
 
 static void resolve(void) {
   if (real_read) return;
-  real_read = (ssize_t(*)(int, void *, size_t))dlsym(RTLD_NEXT, "read");
-  real_write = (ssize_t(*)(int, const void *, size_t))dlsym(RTLD_NEXT, "write");
+  real_read = (ssize_t(*)(int, void*, size_t))dlsym(RTLD_NEXT, "read");
+  real_write = (ssize_t(*)(int, const void*, size_t))dlsym(RTLD_NEXT, "write");
   real_inotify_init = (int (*)(void))dlsym(RTLD_NEXT, "inotify_init");
   real_inotify_init1 = (int (*)(int))dlsym(RTLD_NEXT, "inotify_init1");
-  real_inotify_add_watch = (int (*)(int, const char *, uint32_t))dlsym(RTLD_NEXT, "inotify_add_watch");
-  real_openat = (int (*)(int, const char *, int, ...))dlsym(RTLD_NEXT, "openat");
-  real_open = (int (*)(const char *, int, ...))dlsym(RTLD_NEXT, "open");
-  real_opendir = (DIR * (*)(const char *)) dlsym(RTLD_NEXT, "opendir");
+  real_inotify_add_watch = (int (*)(int, const char*, uint32_t))dlsym(RTLD_NEXT, "inotify_add_watch");
+  real_openat = (int (*)(int, const char*, int, ...))dlsym(RTLD_NEXT, "openat");
+  real_open = (int (*)(const char*, int, ...))dlsym(RTLD_NEXT, "open");
+  real_opendir = (DIR * (*)(const char*)) dlsym(RTLD_NEXT, "opendir");
 }
 
 /* Calls may come before the constructor (other libraries' initialisers): resolve on demand. */
 #define REAL(f) (resolve(), real_##f)
 
-static void note(const char *what) {
+static void note(const char* what) {
   if (!log_path[0]) return;
   int fd = REAL(openat)(AT_FDCWD, log_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
   if (fd < 0) return;
@@ -83,11 +83,10 @@ static void note(const char *what) {
   close(fd);
 }
 
-static long env_long(const char *name, long dflt) {
-  const char *v = getenv(name);
+static long env_long(const char* name, long dflt) {
+  const char* v = getenv(name);
   return v && *v ? strtol(v, NULL, 10) : dflt;
 }
-
 
 __attribute__((constructor)) static void faultshim_init(void) {
   resolve();
@@ -96,16 +95,16 @@ __attribute__((constructor)) static void faultshim_init(void) {
   read_eintr = (int)env_long("FAULT_READ_EINTR", 0);
   write_errno = (int)env_long("FAULT_WRITE_STDOUT", 0);
   write_after = env_long("FAULT_WRITE_AFTER", 0);
-  const char *c = getenv("FAULT_CHMOD_ON_OPEN");
+  const char* c = getenv("FAULT_CHMOD_ON_OPEN");
   if (c) {
-    const char *colon = strrchr(c, ':');
+    const char* colon = strrchr(c, ':');
     if (colon && (size_t)(colon - c) < sizeof chmod_root) {
       memcpy(chmod_root, c, (size_t)(colon - c));
       chmod_root[colon - c] = 0;
       snprintf(chmod_dir, sizeof chmod_dir, "%s", colon + 1);
     }
   }
-  const char *l = getenv("FAULT_LOG");
+  const char* l = getenv("FAULT_LOG");
   if (l) snprintf(log_path, sizeof log_path, "%s", l);
   for (int i = 0; i < MAX_INOTIFY_FDS; ++i) atomic_store(&inotify_fds[i], -1);
 }
@@ -146,7 +145,7 @@ int inotify_init1(int flags) {
   return fd;
 }
 
-int inotify_add_watch(int fd, const char *path, uint32_t mask) {
+int inotify_add_watch(int fd, const char* path, uint32_t mask) {
   if (add_watch_limit >= 0 && atomic_fetch_add(&add_watch_calls, 1) >= add_watch_limit) {
     note("add_watch ENOSPC");
     errno = ENOSPC;
@@ -155,7 +154,7 @@ int inotify_add_watch(int fd, const char *path, uint32_t mask) {
   return REAL(inotify_add_watch)(fd, path, mask);
 }
 
-ssize_t read(int fd, void *buf, size_t n) {
+ssize_t read(int fd, void* buf, size_t n) {
   if (read_eintr && is_inotify_fd(fd) && (atomic_fetch_add(&read_calls, 1) & 1) == 0) {
     note("read EINTR");
     errno = EINTR;
@@ -164,12 +163,12 @@ ssize_t read(int fd, void *buf, size_t n) {
   return REAL(read)(fd, buf, n);
 }
 
-ssize_t __read_chk(int fd, void *buf, size_t n, size_t buflen) {
+ssize_t __read_chk(int fd, void* buf, size_t n, size_t buflen) {
   (void)buflen;
   return read(fd, buf, n);
 }
 
-ssize_t write(int fd, const void *buf, size_t n) {
+ssize_t write(int fd, const void* buf, size_t n) {
   if (fd == 1 && write_errno) {
     if (atomic_load(&write_failed)) {
       errno = write_errno;
@@ -190,20 +189,20 @@ ssize_t write(int fd, const void *buf, size_t n) {
   return REAL(write)(fd, buf, n);
 }
 
-static int same_dir(const char *path) {
+static int same_dir(const char* path) {
   size_t a = strlen(path), b = strlen(chmod_root);
   while (a > 1 && path[a - 1] == '/') --a;
   while (b > 1 && chmod_root[b - 1] == '/') --b;
   return a == b && memcmp(path, chmod_root, a) == 0;
 }
 
-static void maybe_chmod(const char *path, int ok) {
+static void maybe_chmod(const char* path, int ok) {
   if (ok && chmod_root[0] && same_dir(path) && !atomic_exchange(&chmod_done, 1)) {
     if (chmod(chmod_dir, 0) == 0) note("chmod 0");
   }
 }
 
-int openat(int dirfd, const char *path, int flags, ...) {
+int openat(int dirfd, const char* path, int flags, ...) {
   mode_t mode = 0;
   if (flags & (O_CREAT | O_TMPFILE)) {
     va_list ap;
@@ -216,9 +215,9 @@ int openat(int dirfd, const char *path, int flags, ...) {
   return fd;
 }
 
-int openat64(int dirfd, const char *path, int flags, ...) __attribute__((alias("openat")));
+int openat64(int dirfd, const char* path, int flags, ...) __attribute__((alias("openat")));
 
-int open(const char *path, int flags, ...) {
+int open(const char* path, int flags, ...) {
   mode_t mode = 0;
   if (flags & (O_CREAT | O_TMPFILE)) {
     va_list ap;
@@ -231,10 +230,10 @@ int open(const char *path, int flags, ...) {
   return fd;
 }
 
-int open64(const char *path, int flags, ...) __attribute__((alias("open")));
+int open64(const char* path, int flags, ...) __attribute__((alias("open")));
 
-DIR *opendir(const char *path) {
-  DIR *d = REAL(opendir)(path);
+DIR* opendir(const char* path) {
+  DIR* d = REAL(opendir)(path);
   maybe_chmod(path, d != NULL);
   return d;
 }

@@ -43,7 +43,8 @@ void check(const inotifywait::Options& o) {
   if (o.csv && has_format) fuzz::fail("-c and --format both accepted");
   if (o.no_newline && !has_format) fuzz::fail("--no-newline accepted without --format");
   if (o.timefmt && !has_format) fuzz::fail("--timefmt accepted without --format");
-  if (has_format && !o.timefmt && o.format->find("%T") != std::string::npos) fuzz::fail("%T accepted without --timefmt");
+  if (has_format && !o.timefmt && o.format->find("%T") != std::string::npos)
+    fuzz::fail("%T accepted without --timefmt");
   if (o.daemon && !o.outfile) fuzz::fail("-d accepted without -o");
   if (o.daemon && !o.monitor) fuzz::fail("-d without monitor mode");
   if (!o.regex.conflict().empty()) fuzz::fail("conflicting regex options accepted");
@@ -82,7 +83,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     check(inotifywatch::parse_options(static_cast<int>(args.size()), argv.data()));
 #endif
   } catch (const toolcommon::Failure& f) {
-    if (f.status() != toolcommon::kExitFailure) fuzz::fail("a parse failure with exit status " + std::to_string(f.status()));
+    if (f.status() != toolcommon::kExitFailure)
+      fuzz::fail("a parse failure with exit status " + std::to_string(f.status()));
     const std::string_view m = f.message();
     if (!m.empty() && m.back() != '\n') fuzz::fail("a message that does not end its line: " + std::string(m));
   } catch (const std::exception& e) {

@@ -18,13 +18,26 @@ struct Name {
   libwatch::Mask mask;
 };
 constexpr Name kNames[] = {
-    {"access", IN_ACCESS},         {"modify", IN_MODIFY},       {"attrib", IN_ATTRIB},
-    {"close_write", IN_CLOSE_WRITE}, {"close_nowrite", IN_CLOSE_NOWRITE}, {"close", IN_CLOSE},
-    {"open", IN_OPEN},             {"moved_from", IN_MOVED_FROM}, {"moved_to", IN_MOVED_TO},
-    {"move", IN_MOVE},             {"move_self", IN_MOVE_SELF}, {"create", IN_CREATE},
-    {"delete", IN_DELETE},         {"delete_self", IN_DELETE_SELF}, {"unmount", IN_UNMOUNT},
-    {"q_overflow", IN_Q_OVERFLOW}, {"ignored", IN_IGNORED},     {"isdir", IN_ISDIR},
-    {"oneshot", IN_ONESHOT},       {"all_events", IN_ALL_EVENTS},
+    {"access", IN_ACCESS},
+    {"modify", IN_MODIFY},
+    {"attrib", IN_ATTRIB},
+    {"close_write", IN_CLOSE_WRITE},
+    {"close_nowrite", IN_CLOSE_NOWRITE},
+    {"close", IN_CLOSE},
+    {"open", IN_OPEN},
+    {"moved_from", IN_MOVED_FROM},
+    {"moved_to", IN_MOVED_TO},
+    {"move", IN_MOVE},
+    {"move_self", IN_MOVE_SELF},
+    {"create", IN_CREATE},
+    {"delete", IN_DELETE},
+    {"delete_self", IN_DELETE_SELF},
+    {"unmount", IN_UNMOUNT},
+    {"q_overflow", IN_Q_OVERFLOW},
+    {"ignored", IN_IGNORED},
+    {"isdir", IN_ISDIR},
+    {"oneshot", IN_ONESHOT},
+    {"all_events", IN_ALL_EVENTS},
 };
 
 std::optional<libwatch::Mask> model(std::string_view list) {
@@ -32,7 +45,8 @@ std::optional<libwatch::Mask> model(std::string_view list) {
   std::size_t start = 0;
   for (;;) {
     std::size_t comma = list.find(',', start);
-    std::string_view item = list.substr(start, comma == std::string_view::npos ? std::string_view::npos : comma - start);
+    std::string_view item =
+        list.substr(start, comma == std::string_view::npos ? std::string_view::npos : comma - start);
     if (!item.empty()) {
       bool found = false;
       for (const auto& n : kNames) {
@@ -89,6 +103,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     std::snprintf(buf, sizeof buf, "0x%08x", raw);
     expect = buf;
   }
-  if (text.view() != expect) fuzz::fail("mask_to_text(" + std::to_string(raw) + ") = '" + std::string(text.view()) + "'");
+  if (text.view() != expect)
+    fuzz::fail("mask_to_text(" + std::to_string(raw) + ") = '" + std::string(text.view()) + "'");
   return 0;
 }

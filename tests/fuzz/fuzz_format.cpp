@@ -49,15 +49,40 @@ std::string model(const std::string& fmt_in, bool no_newline, const std::string&
     }
     char c = fmt[i + 1];
     switch (c) {
-      case '%': out += '%'; ++i; continue;
-      case '0': out += '\0'; ++i; continue;
-      case 'n': out += '\n'; ++i; continue;
-      case 'w': out += ev.path; ++i; continue;
-      case 'f': out += ev.name; ++i; continue;
-      case 'c': out += fmt::format("{:x}", ev.cookie); ++i; continue;
-      case 'e': events(','); ++i; continue;
-      case 'T': out += time_text; ++i; continue;
-      default: break;
+      case '%':
+        out += '%';
+        ++i;
+        continue;
+      case '0':
+        out += '\0';
+        ++i;
+        continue;
+      case 'n':
+        out += '\n';
+        ++i;
+        continue;
+      case 'w':
+        out += ev.path;
+        ++i;
+        continue;
+      case 'f':
+        out += ev.name;
+        ++i;
+        continue;
+      case 'c':
+        out += fmt::format("{:x}", ev.cookie);
+        ++i;
+        continue;
+      case 'e':
+        events(',');
+        ++i;
+        continue;
+      case 'T':
+        out += time_text;
+        ++i;
+        continue;
+      default:
+        break;
     }
     if (i + 2 < fmt.size() && fmt[i + 2] == 'e') {
       events(c);
@@ -152,9 +177,10 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     if (out.compare(0, 6, "prefix") != 0) fuzz::fail("render() did not append");
     std::string got = out.substr(6);
     if (got != model(fmt, no_newline, before, ev) && got != model(fmt, no_newline, after, ev))
-      fuzz::fail(fmt::format("--format '{}' (no_newline {}, timefmt '{}') on [{}][{}] {:#x} {:#x}: got '{}', expected '{}'",
-                             show(fmt), no_newline, show(timefmt), show(path), show(name), mask, cookie, show(got),
-                             show(model(fmt, no_newline, before, ev))));
+      fuzz::fail(
+          fmt::format("--format '{}' (no_newline {}, timefmt '{}') on [{}][{}] {:#x} {:#x}: got '{}', expected '{}'",
+                      show(fmt), no_newline, show(timefmt), show(path), show(name), mask, cookie, show(got),
+                      show(model(fmt, no_newline, before, ev))));
 
     // default format: "%w %,e %f\n"
     out.clear();
@@ -170,7 +196,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     if (!path.empty()) want.push_back(path);
     want.emplace_back(libwatch::mask_to_text(mask, ',').view());
     want.push_back(name);
-    if (fields != want) fuzz::fail(fmt::format("CSV round trip of [{}][{}]: got '{}'", show(path), show(name), show(out)));
+    if (fields != want)
+      fuzz::fail(fmt::format("CSV round trip of [{}][{}]: got '{}'", show(path), show(name), show(out)));
   }
   return 0;
 }

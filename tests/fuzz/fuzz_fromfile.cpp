@@ -36,7 +36,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   const std::string file = in.rest();
 
   if (memfd < 0) memfd = ::memfd_create("fromfile", 0);
-  if (memfd < 0 || ::ftruncate(memfd, 0) != 0 || ::pwrite(memfd, file.data(), file.size(), 0) != static_cast<ssize_t>(file.size()))
+  if (memfd < 0 || ::ftruncate(memfd, 0) != 0 ||
+      ::pwrite(memfd, file.data(), file.size(), 0) != static_cast<ssize_t>(file.size()))
     fuzz::fail("memfd");
   const std::string path = "/proc/self/fd/" + std::to_string(memfd);
 

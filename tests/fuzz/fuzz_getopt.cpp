@@ -21,22 +21,48 @@ using toolcommon::OptionSpec;
 
 // The tools' tables (tools/inotifywait/options.cpp, tools/inotifywatch/options.cpp), ids local.
 const OptionSpec kWait[] = {
-    {0, 'h', "help"},       {1, 'e', "event", ArgKind::required}, {2, 'm', "monitor"},
-    {3, 'q', "quiet"},      {4, 't', "timeout", ArgKind::required}, {5, 'f', "filename"},
-    {6, 'r', "recursive"},  {7, 'I', "inotify"},  {8, 'F', "fanotify"},  {9, 'S', "filesystem"},
-    {10, 'c', "csv"},       {11, 'd', "daemon"},  {12, 's', "syslog"},   {13, 'P', "no-dereference"},
-    {14, 0, "format", ArgKind::required},   {15, 0, "no-newline"},   {16, 0, "timefmt", ArgKind::required},
-    {17, 0, "fromfile", ArgKind::required}, {18, 'o', "outfile", ArgKind::required},
-    {19, 0, "exclude", ArgKind::required},  {20, 0, "excludei", ArgKind::required},
-    {21, 0, "include", ArgKind::required},  {22, 0, "includei", ArgKind::required},
+    {0, 'h', "help"},
+    {1, 'e', "event", ArgKind::required},
+    {2, 'm', "monitor"},
+    {3, 'q', "quiet"},
+    {4, 't', "timeout", ArgKind::required},
+    {5, 'f', "filename"},
+    {6, 'r', "recursive"},
+    {7, 'I', "inotify"},
+    {8, 'F', "fanotify"},
+    {9, 'S', "filesystem"},
+    {10, 'c', "csv"},
+    {11, 'd', "daemon"},
+    {12, 's', "syslog"},
+    {13, 'P', "no-dereference"},
+    {14, 0, "format", ArgKind::required},
+    {15, 0, "no-newline"},
+    {16, 0, "timefmt", ArgKind::required},
+    {17, 0, "fromfile", ArgKind::required},
+    {18, 'o', "outfile", ArgKind::required},
+    {19, 0, "exclude", ArgKind::required},
+    {20, 0, "excludei", ArgKind::required},
+    {21, 0, "include", ArgKind::required},
+    {22, 0, "includei", ArgKind::required},
 };
 const OptionSpec kWatch[] = {
-    {0, 'h', "help"},   {1, 'e', "event", ArgKind::required}, {2, 0, "exclude", ArgKind::required},
-    {3, 0, "excludei", ArgKind::required}, {4, 'I', "inotify"}, {5, 0, "include", ArgKind::required},
-    {6, 0, "includei", ArgKind::required}, {7, 'F', "fanotify"}, {8, 'S', "filesystem"},
-    {9, 0, "fromfile", ArgKind::required}, {10, 'v', "verbose"}, {11, 'z', "zero"},
-    {12, 'r', "recursive"}, {13, 'P', "no-dereference"}, {14, 't', "timeout", ArgKind::required},
-    {15, 'a', "ascending", ArgKind::required}, {16, 'd', "descending", ArgKind::required},
+    {0, 'h', "help"},
+    {1, 'e', "event", ArgKind::required},
+    {2, 0, "exclude", ArgKind::required},
+    {3, 0, "excludei", ArgKind::required},
+    {4, 'I', "inotify"},
+    {5, 0, "include", ArgKind::required},
+    {6, 0, "includei", ArgKind::required},
+    {7, 'F', "fanotify"},
+    {8, 'S', "filesystem"},
+    {9, 0, "fromfile", ArgKind::required},
+    {10, 'v', "verbose"},
+    {11, 'z', "zero"},
+    {12, 'r', "recursive"},
+    {13, 'P', "no-dereference"},
+    {14, 't', "timeout", ArgKind::required},
+    {15, 'a', "ascending", ArgKind::required},
+    {16, 'd', "descending", ArgKind::required},
     {17, 0, "live", ArgKind::optional},
 };
 
@@ -100,7 +126,8 @@ Outcome glibc(std::span<const OptionSpec> table, const std::vector<std::string>&
   optind = 0;
   opterr = 1;
   int c;
-  while ((c = getopt_long(static_cast<int>(storage.size()), argv.data(), shortopts.c_str(), longopts.data(), nullptr)) != -1) {
+  while ((c = getopt_long(static_cast<int>(storage.size()), argv.data(), shortopts.c_str(), longopts.data(),
+                          nullptr)) != -1) {
     if (c == '?') {
       o.error = true;
       break;
@@ -132,7 +159,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     ::setenv("POSIXLY_CORRECT", "1", 1);
   else
     ::unsetenv("POSIXLY_CORRECT");
-  std::span<const OptionSpec> table = (flags & 2) ? std::span<const OptionSpec>(kWatch) : std::span<const OptionSpec>(kWait);
+  std::span<const OptionSpec> table =
+      (flags & 2) ? std::span<const OptionSpec>(kWatch) : std::span<const OptionSpec>(kWait);
   std::vector<std::string> args = in.split_rest();
   if (args.size() > 64) return 0;
   Outcome a = ours(table, args);

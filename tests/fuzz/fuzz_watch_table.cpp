@@ -125,10 +125,10 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   };
   auto new_wd = [&]() -> int {
     std::uint8_t b = in.byte();
-    if (b < 0xe0) return next_wd++;               // the kernel's usual: increasing
-    if (b < 0xf0 && !m.by_wd.empty())             // one already in the table
+    if (b < 0xe0) return next_wd++;    // the kernel's usual: increasing
+    if (b < 0xf0 && !m.by_wd.empty())  // one already in the table
       return std::next(m.by_wd.begin(), in.byte() % m.by_wd.size())->first;
-    next_wd += 4096 * (1 + b % 4);                // jump to another index page
+    next_wd += 4096 * (1 + b % 4);  // jump to another index page
     return next_wd++;
   };
   for (int step = 0; step < 400 && !in.empty(); ++step) {
@@ -206,7 +206,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         if (id == kNoWatch) break;
         std::vector<WatchId> dropped;
         t.drop_subtree(id, [&](WatchId w, int wd) {
-          if (!m.nodes.count(w) || m.nodes.at(w).detached || m.nodes.at(w).wd != wd) fuzz::fail("drop of a non-live watch");
+          if (!m.nodes.count(w) || m.nodes.at(w).detached || m.nodes.at(w).wd != wd)
+            fuzz::fail("drop of a non-live watch");
           for (WatchId c : m.nodes.at(w).children)
             if (!m.nodes.at(c).detached && std::find(dropped.begin(), dropped.end(), c) == dropped.end())
               fuzz::fail("a parent dropped before its child");

@@ -108,8 +108,10 @@ TEST(Cli, BadInputsExitOne) {
       {{"-y", "d"}, "inotifywatch: invalid option -- 'y'\n"},
       {{"--bogus", "d"}, "inotifywatch: unrecognized option '--bogus'\n"},
       {{"--timeout"}, "inotifywatch: option '--timeout' requires an argument\n"},
-      {{"--in", "x", "d"}, "inotifywatch: option '--in' is ambiguous; possibilities: '--inotify' '--include' '--includei'\n"},
-      {{"--f", "x", "d"}, "inotifywatch: option '--f' is ambiguous; possibilities: '--fanotify' '--filesystem' '--fromfile'\n"},
+      {{"--in", "x", "d"},
+       "inotifywatch: option '--in' is ambiguous; possibilities: '--inotify' '--include' '--includei'\n"},
+      {{"--f", "x", "d"},
+       "inotifywatch: option '--f' is ambiguous; possibilities: '--fanotify' '--filesystem' '--fromfile'\n"},
       {{"--fromfile", "x", "--fromfile", "y"}, "Multiple --fromfile options given.\n"},
   };
   for (const auto& c : cases) {
@@ -126,16 +128,22 @@ TEST(Cli, D9TimeoutsTheReferenceWrapsAreRefused) {
   for (std::string t : {"-1", "4294967296", "-4294967295"}) {
     auto r = run_ours({"-t", t, "d"});
     EXPECT_EQ(r.exit.code, 1) << t;
-    EXPECT_EQ(r.err, "'" + t + "' is not a valid timeout value.\nPlease specify a number of seconds from 0 to 4294967295.\n");
+    EXPECT_EQ(r.err,
+              "'" + t + "' is not a valid timeout value.\nPlease specify a number of seconds from 0 to 4294967295.\n");
   }
 }
 
 // Runs ours in a new user namespace whose inotify limit (instances or watches) is set to limit.
 testsupport::RunResult run_limited(const std::string& sysctl, int limit, const std::vector<std::string>& args,
                                    const std::string& cwd) {
-  std::vector<std::string> argv{"/usr/bin/unshare", "-U", "-r", "/bin/sh", "-c",
-                                "echo " + std::to_string(limit) + " > /proc/sys/user/" + sysctl + " && exec \"$0\" \"$@\"",
-                                ours()};
+  std::vector<std::string> argv{
+      "/usr/bin/unshare",
+      "-U",
+      "-r",
+      "/bin/sh",
+      "-c",
+      "echo " + std::to_string(limit) + " > /proc/sys/user/" + sysctl + " && exec \"$0\" \"$@\"",
+      ours()};
   argv.insert(argv.end(), args.begin(), args.end());
   testsupport::Process::Options o;
   o.cwd = cwd;
@@ -208,8 +216,8 @@ TEST(Cli, EverySortKeyOrdersTheRows) {
   // b: two files written, one read: create 2, open 3, modify 2, close_write 2, access 1,
   // close_nowrite 1: total 11. Ties (open) keep creation order: a first both ways.
   const std::vector<std::pair<std::string, std::string>> keys = {
-      {"total", "b/"}, {"create", "a/"}, {"open", "a/"}, {"close_write", "a/"}, {"modify", "b/"},
-      {"access", "b/"}, {"close_nowrite", "b/"}};
+      {"total", "b/"},  {"create", "a/"}, {"open", "a/"},         {"close_write", "a/"},
+      {"modify", "b/"}, {"access", "b/"}, {"close_nowrite", "b/"}};
   for (const auto& [key, first_desc] : keys) {
     for (bool asc : {false, true}) {
       testsupport::remove_all(t / "a");

@@ -79,7 +79,8 @@ Fn read_from(std::string name) {
 
 Fn rename_to(std::string from, std::string to) {
   return [from, to](const std::string& root) {
-    if (std::rename((root + "/" + from).c_str(), (root + "/" + to).c_str()) != 0) throw std::runtime_error("rename " + from);
+    if (std::rename((root + "/" + from).c_str(), (root + "/" + to).c_str()) != 0)
+      throw std::runtime_error("rename " + from);
   };
 }
 
@@ -141,8 +142,12 @@ std::vector<Scenario> scenarios() {
   add({.name = "DefaultEventsInOneDirectory",
        .prepare = dirs({"d"}),
        .args = {"d"},
-       .steps = {{touch_all({"d/a"})}, {append_to("d/a", "x")}, {read_from("d/a")}, {write_to("d/b", "y")},
-                 {rename_to("d/a", "d/c")}, {remove_path("d/c")}},
+       .steps = {{touch_all({"d/a"})},
+                 {append_to("d/a", "x")},
+                 {read_from("d/a")},
+                 {write_to("d/b", "y")},
+                 {rename_to("d/a", "d/c")},
+                 {remove_path("d/c")}},
        .expect_out = kTable});
   add({.name = "TiesFollowOperandOrder",
        .prepare = dirs({"d1", "d2", "d3"}),
@@ -292,9 +297,9 @@ std::vector<Scenario> scenarios() {
        .prepare = both(both(dirs({"d"}), touch_all({"f"})), symlink_to("f", "fl")),
        .args = {"-P", "fl", "d"},
        .steps = {{[](const std::string& root) {
-                    timespec ts[2] = {{0, UTIME_NOW}, {0, UTIME_NOW}};
-                    ::utimensat(AT_FDCWD, (root + "/fl").c_str(), ts, AT_SYMLINK_NOFOLLOW);
-                  }},
+                   timespec ts[2] = {{0, UTIME_NOW}, {0, UTIME_NOW}};
+                   ::utimensat(AT_FDCWD, (root + "/fl").c_str(), ts, AT_SYMLINK_NOFOLLOW);
+                 }},
                  {append_to("f", "through the link target, not seen")},
                  {touch_all({"d/x"})}},
        .expect_out = "fl\n"});
@@ -394,7 +399,11 @@ std::vector<Scenario> scenarios() {
        .end = End::by_itself,
        .expect_err = "Failed to watch missing: No such file or directory\n",
        .expect_status = 1});
-  add({.name = "NoFiles", .args = {"-r"}, .end = End::by_itself, .expect_err = "No files specified to watch!\n", .expect_status = 1});
+  add({.name = "NoFiles",
+       .args = {"-r"},
+       .end = End::by_itself,
+       .expect_err = "No files specified to watch!\n",
+       .expect_status = 1});
   add({.name = "BadEvent",
        .args = {"-e", "modify,bogus", "d"},
        .end = End::by_itself,
@@ -501,9 +510,9 @@ TEST_P(Compare, SameBytesAsReference) {
   ASSERT_TRUE(p.ref.exit.exited) << p.ref.description;
   EXPECT_EQ(p.ref.exit.code, s.expect_status) << p.ref.description;
   EXPECT_NE(p.ref.out.find(s.expect_out), std::string::npos) << "expected in stdout: " << s.expect_out << "\n"
-                                                            << p.ref.description;
+                                                             << p.ref.description;
   EXPECT_NE(p.ref.err.find(s.expect_err), std::string::npos) << "expected in stderr: " << s.expect_err << "\n"
-                                                            << p.ref.description;
+                                                             << p.ref.description;
 
   // Ours does the same.
   EXPECT_EQ(p.ours.out, p.ref.out) << "reference:\n" << p.ref.description << "\nours:\n" << p.ours.description;
@@ -629,10 +638,14 @@ bool user_namespaces_work() {
 Sequence limited(std::string sysctl, int limit, std::vector<std::string> args, Fn prepare) {
   return [=](const std::string& program, const std::string& root) {
     if (prepare) prepare(root);
-    std::vector<std::string> argv{"/usr/bin/unshare", "-U", "-r", "/bin/sh", "-c",
-                                  "echo " + std::to_string(limit) + " > /proc/sys/user/" + sysctl +
-                                      " && exec \"$0\" \"$@\"",
-                                  program};
+    std::vector<std::string> argv{
+        "/usr/bin/unshare",
+        "-U",
+        "-r",
+        "/bin/sh",
+        "-c",
+        "echo " + std::to_string(limit) + " > /proc/sys/user/" + sysctl + " && exec \"$0\" \"$@\"",
+        program};
     argv.insert(argv.end(), args.begin(), args.end());
     Process::Options o;
     o.cwd = root;
@@ -646,9 +659,17 @@ TEST(CompareSetup, NewDirectoryOverTheWatchLimit) {
   compare_sequence(
       [](const std::string& program, const std::string& root) {
         mkdir_p(root + "/d/a");
-        std::vector<std::string> argv{"/usr/bin/unshare", "-U", "-r", "/bin/sh", "-c",
+        std::vector<std::string> argv{"/usr/bin/unshare",
+                                      "-U",
+                                      "-r",
+                                      "/bin/sh",
+                                      "-c",
                                       "echo 2 > /proc/sys/user/max_inotify_watches && exec \"$0\" \"$@\"",
-                                      program, "-r", "-e", "create", "d"};
+                                      program,
+                                      "-r",
+                                      "-e",
+                                      "create",
+                                      "d"};
         Process::Options o;
         o.cwd = root;
         Process p(std::move(argv), o);

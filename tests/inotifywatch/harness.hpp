@@ -51,8 +51,8 @@ struct Outcome {
 // One side-by-side scenario. Both programs run at the same time, each in its own copy of the tree
 // (so paths in args are relative and the outputs can be compared byte for byte).
 struct Scenario {
-  std::string name;                                       // test name (letters, digits, '_')
-  std::function<void(const std::string& root)> prepare;   // build the tree (may be empty)
+  std::string name;                                      // test name (letters, digits, '_')
+  std::function<void(const std::string& root)> prepare;  // build the tree (may be empty)
   std::vector<std::string> args;
   std::optional<std::string> stdin_data;
   // Run after "Finished establishing watches" (skipped when the program ends before that). Each
@@ -60,7 +60,7 @@ struct Scenario {
   // sends its signal and waits for idle again.
   struct Step {
     std::function<void(const std::string& root)> act;  // file-system actions (may be empty)
-    int signal = 0;                                     // then this signal to the program (0: none)
+    int signal = 0;                                    // then this signal to the program (0: none)
   };
   std::vector<Step> steps;
   enum class End { sigint, sigterm, sighup, by_itself } end = End::sigint;

@@ -36,7 +36,8 @@ std::optional<std::string> find_tmux() {
 // A private tmux server (its own socket, no user configuration) with one pane.
 class Tmux {
  public:
-  Tmux(std::string tmux, const TempDir& dir) : tmux_(std::move(tmux)), socket_(dir / "tmux.sock"), conf_(dir / "tmux.conf") {
+  Tmux(std::string tmux, const TempDir& dir)
+      : tmux_(std::move(tmux)), socket_(dir / "tmux.sock"), conf_(dir / "tmux.conf") {
     // Keep the pane (and its screen) after the program exits; no status line: the pane is the
     // whole window.
     testsupport::write_file(conf_, "set -g remain-on-exit on\nset -g status off\n");
@@ -90,7 +91,8 @@ TEST(Live, RedrawsInPlaceFittedToTheTerminal) {
   if (!tmux_bin) GTEST_SKIP() << "tmux is not installed (Debian package tmux)";
   TempDir t("iwlive");
   // 30 directories with 1..30 files each, and one with a name too long for the screen.
-  const std::string long_name = "a_directory_name_that_is_much_too_long_to_fit_on_one_line_of_a_terminal_that_is_only_100_columns_wide";
+  const std::string long_name =
+      "a_directory_name_that_is_much_too_long_to_fit_on_one_line_of_a_terminal_that_is_only_100_columns_wide";
   mkdir_p(t / ("d/" + long_name));
   for (int i = 0; i < 30; ++i) mkdir_p(t / ("d/s" + two(i)));
 
@@ -109,7 +111,8 @@ TEST(Live, RedrawsInPlaceFittedToTheTerminal) {
   const std::string summary = "... 19 more rows with 570 events";
   ASSERT_TRUE(tmux.wait_screen([&](const auto& s) { return s.size() == 15 && s[14] == summary; })) << tmux.dump();
   auto s = tmux.screen();
-  EXPECT_TRUE(std::regex_match(s[0], std::regex(R"(inotifywatch: 0:00:\d\d elapsed, 1515 events, \d+\.\d events/s, 32 watches)")))
+  EXPECT_TRUE(std::regex_match(
+      s[0], std::regex(R"(inotifywatch: 0:00:\d\d elapsed, 1515 events, \d+\.\d events/s, 32 watches)")))
       << s[0];
   EXPECT_EQ(s[1], "total  close_write  open  create  filename");
   EXPECT_EQ(s[2].size(), 100u) << s[2];
@@ -121,8 +124,9 @@ TEST(Live, RedrawsInPlaceFittedToTheTerminal) {
 
   // A smaller window: redrawn at once (SIGWINCH), fitted again.
   ASSERT_EQ(tmux.run({"resize-window", "-t", "iw", "-x", "60", "-y", "10"}).exit.code, 0);
-  ASSERT_TRUE(tmux.wait_screen([](const auto& sc) { return sc.size() == 10 && sc[9] == "... 24 more rows with 900 events"; }))
-      << tmux.dump();
+  ASSERT_TRUE(tmux.wait_screen([](const auto& sc) {
+    return sc.size() == 10 && sc[9] == "... 24 more rows with 900 events";
+  })) << tmux.dump();
   s = tmux.screen();
   for (const auto& line : s) EXPECT_LE(line.size(), 60u) << line;
   EXPECT_EQ(s[2].substr(0, 37), "120    40           40    40      ...");
@@ -149,7 +153,8 @@ TEST(Live, NotATerminalAppendsTimestampedTables) {
   mkdir_p(t / "d");
   Process p = start(ours(), {"--live=0.2", "-e", "create", "d"}, t.path());
   ASSERT_TRUE(p.wait_stderr("Finished establishing watches")) << p.describe();
-  const std::regex stamp(R"(\[\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\] \d+:\d\d:\d\d elapsed, (\d+) events?, \d+\.\d events/s, 1 watch)");
+  const std::regex stamp(
+      R"(\[\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\] \d+:\d\d:\d\d elapsed, (\d+) events?, \d+\.\d events/s, 1 watch)");
   ASSERT_TRUE(p.wait_stdout(", 0 events, ")) << p.describe();
   touch(t / "d/a");
   touch(t / "d/b");
@@ -189,7 +194,9 @@ TEST(Live, TimeoutStillEndsTheRun) {
   auto e = p.wait();
   EXPECT_EQ(e.code, 0) << p.describe();
   EXPECT_NE(p.out().find("] 0:00:00 elapsed, 0 events, 0.0 events/s, 1 watch\n\n"), std::string::npos) << p.describe();
-  EXPECT_EQ(p.err(), "Establishing watches...\nFinished establishing watches, now collecting statistics.\nNo events occurred.\n");
+  EXPECT_EQ(
+      p.err(),
+      "Establishing watches...\nFinished establishing watches, now collecting statistics.\nNo events occurred.\n");
 }
 
 }  // namespace

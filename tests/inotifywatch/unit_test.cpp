@@ -420,8 +420,7 @@ TEST(Options, D6CombinedKeysAreRefused) {
   EXPECT_EQ(parse({"-d", "close", "d"}).status, 1);
   // Still the reference's message first where it has one.
   EXPECT_EQ(parse({"-a", "isdir", "d"}).message, "Can't sort by an event which isn't being watched for!\n");
-  EXPECT_EQ(parse({"-d", "close", "-x", "d"}).message,
-            "inotifywatch: invalid option -- 'x'\n" + close);
+  EXPECT_EQ(parse({"-d", "close", "-x", "d"}).message, "inotifywatch: invalid option -- 'x'\n" + close);
 }
 
 TEST(Options, Live) {

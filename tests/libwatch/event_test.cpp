@@ -126,12 +126,23 @@ TEST(MaskPredicates, AreConstexpr) {
 
 TEST(EventNames, PrintedNamesInInotifywaitOrder) {
   const std::vector<std::pair<std::string, Mask>> expected = {
-      {"ACCESS", IN_ACCESS},           {"MODIFY", IN_MODIFY},       {"ATTRIB", IN_ATTRIB},
-      {"CLOSE_WRITE", IN_CLOSE_WRITE}, {"CLOSE_NOWRITE", IN_CLOSE_NOWRITE},
-      {"OPEN", IN_OPEN},               {"MOVED_FROM", IN_MOVED_FROM}, {"MOVED_TO", IN_MOVED_TO},
-      {"CREATE", IN_CREATE},           {"DELETE", IN_DELETE},       {"DELETE_SELF", IN_DELETE_SELF},
-      {"UNMOUNT", IN_UNMOUNT},         {"Q_OVERFLOW", IN_Q_OVERFLOW}, {"IGNORED", IN_IGNORED},
-      {"CLOSE", IN_CLOSE},             {"MOVE_SELF", IN_MOVE_SELF}, {"ISDIR", IN_ISDIR},
+      {"ACCESS", IN_ACCESS},
+      {"MODIFY", IN_MODIFY},
+      {"ATTRIB", IN_ATTRIB},
+      {"CLOSE_WRITE", IN_CLOSE_WRITE},
+      {"CLOSE_NOWRITE", IN_CLOSE_NOWRITE},
+      {"OPEN", IN_OPEN},
+      {"MOVED_FROM", IN_MOVED_FROM},
+      {"MOVED_TO", IN_MOVED_TO},
+      {"CREATE", IN_CREATE},
+      {"DELETE", IN_DELETE},
+      {"DELETE_SELF", IN_DELETE_SELF},
+      {"UNMOUNT", IN_UNMOUNT},
+      {"Q_OVERFLOW", IN_Q_OVERFLOW},
+      {"IGNORED", IN_IGNORED},
+      {"CLOSE", IN_CLOSE},
+      {"MOVE_SELF", IN_MOVE_SELF},
+      {"ISDIR", IN_ISDIR},
       {"ONESHOT", IN_ONESHOT},
   };
   auto names = printed_event_names();

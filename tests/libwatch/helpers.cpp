@@ -111,8 +111,7 @@ std::multiset<std::string> disk_dirs(const std::string& root) {
   namespace fs = std::filesystem;
   std::multiset<std::string> out{root + "/"};
   for (auto it = fs::recursive_directory_iterator(root); it != fs::recursive_directory_iterator(); ++it) {
-    if (it->is_directory() && !it->is_symlink())
-      out.insert(root + "/" + fs::relative(it->path(), root).string() + "/");
+    if (it->is_directory() && !it->is_symlink()) out.insert(root + "/" + fs::relative(it->path(), root).string() + "/");
   }
   return out;
 }

@@ -44,8 +44,7 @@ bool collect_until(libwatch::Watcher& w, std::vector<Rec>& out,
                    const std::function<bool(const std::vector<Rec>&)>& done,
                    std::chrono::milliseconds timeout = testsupport::kDeadline);
 // Reads events into out until one matching pred arrives (it is included). Returns whether it came.
-bool collect_until_event(libwatch::Watcher& w, std::vector<Rec>& out,
-                         const std::function<bool(const Rec&)>& pred,
+bool collect_until_event(libwatch::Watcher& w, std::vector<Rec>& out, const std::function<bool(const Rec&)>& pred,
                          std::chrono::milliseconds timeout = testsupport::kDeadline);
 // Calls next() in short slices (the events go to out) until fact() holds or the timeout expires.
 // For facts that have no event of their own, e.g. a grace period running out.

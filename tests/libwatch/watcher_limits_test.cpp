@@ -36,9 +36,12 @@ constexpr gid_t kNogroup = 65534;
 
 const char* kind_name(Warning::Kind k) {
   switch (k) {
-    case Warning::Kind::unreadable_subdir: return "unreadable_subdir";
-    case Warning::Kind::new_directory: return "new_directory";
-    case Warning::Kind::rescan_failed: return "rescan_failed";
+    case Warning::Kind::unreadable_subdir:
+      return "unreadable_subdir";
+    case Warning::Kind::new_directory:
+      return "new_directory";
+    case Warning::Kind::rescan_failed:
+      return "rescan_failed";
   }
   return "?";
 }
@@ -76,9 +79,7 @@ TEST_F(WatcherTest, PermissionDeniedSubdirectoryWarnsAndTheRestIsWatched) {
   permission_denied_case(*this, root, tmp.path(), 0);
 }
 
-TEST_F(WatcherTest, PermissionDeniedSubdirectoryInAWideTree) {
-  permission_denied_case(*this, root, tmp.path(), 12);
-}
+TEST_F(WatcherTest, PermissionDeniedSubdirectoryInAWideTree) { permission_denied_case(*this, root, tmp.path(), 12); }
 
 void permission_denied_case(WatcherTest&, const std::string& root, const std::string& tmp_path, int extra) {
   auto disk = [&](const std::string& rel) { return root + "/" + rel; };
@@ -186,10 +187,12 @@ TEST_F(WatcherTest, OverflowRescanOfAnUnreadableRootWarns) {
           return;
         }
         std::vector<Rec> ev;
-        bool overflow = collect_until_event(w, ev, [](const Rec& r) { return is_overflow(r.mask); }, 60s);
+        bool overflow = collect_until_event(
+            w, ev, [](const Rec& r) { return is_overflow(r.mask); }, 60s);
         write_line(out, overflow ? "overflow" : "no overflow");
         // Let the repair run: it has no event of its own, so wait until the table settles.
-        pump_until(w, ev, [&] { return table_paths(w).count(r2 + "/sub/") == 0; }, 20s);
+        pump_until(
+            w, ev, [&] { return table_paths(w).count(r2 + "/sub/") == 0; }, 20s);
         for (const auto& p : table_paths(w)) write_line(out, "path " + p);
       },
       90s);
@@ -199,7 +202,8 @@ TEST_F(WatcherTest, OverflowRescanOfAnUnreadableRootWarns) {
     if (l.rfind("skip: ", 0) == 0) GTEST_SKIP() << l;
   EXPECT_TRUE(with_prefix(lines, "exception").empty()) << res.output;
   EXPECT_TRUE(has_line(lines, "overflow")) << res.output;
-  EXPECT_EQ(with_prefix(lines, "warning "), std::vector<std::string>{"rescan_failed " + std::to_string(EACCES) + " " + r2 + "/"})
+  EXPECT_EQ(with_prefix(lines, "warning "),
+            std::vector<std::string>{"rescan_failed " + std::to_string(EACCES) + " " + r2 + "/"})
       << res.output;
   // The readable root is intact.
   auto paths = with_prefix(lines, "path ");
@@ -268,7 +272,7 @@ TEST_F(WatcherTest, EnospcDuringSetupIsAWatchErrorNamingThePath) {
   EXPECT_EQ(p.rfind(root + "/", 0), 0u) << res.output;
   while (p.size() > 1 && p.back() == '/') p.pop_back();
   EXPECT_NE(p, root) << res.output;
-  struct stat st{};
+  struct stat st {};
   EXPECT_EQ(::stat(p.c_str(), &st), 0) << p;
   EXPECT_TRUE(S_ISDIR(st.st_mode)) << p;
   auto what = with_prefix(lines, "what ");
@@ -325,10 +329,12 @@ TEST_F(WatcherTest, EnospcForANewDirectoryIsAWarning) {
     write_line(out, "count " + std::to_string(w.watch_count()));
     ::mkdir(disk("new").c_str(), 0755);
     std::vector<Rec> ev;
-    collect_until_event(w, ev, [](const Rec& r) { return r.name == "new"; }, 20s);
+    collect_until_event(
+        w, ev, [](const Rec& r) { return r.name == "new"; }, 20s);
     for (const auto& r : ev) write_line(out, "event " + describe(r));
     create_file(disk("sentinel"));
-    collect_until_event(w, ev, [](const Rec& r) { return r.name == "sentinel"; }, 20s);
+    collect_until_event(
+        w, ev, [](const Rec& r) { return r.name == "sentinel"; }, 20s);
     write_line(out, "sentinel " + std::string(ev.empty() ? "" : ev.back().name));
     write_line(out, "count " + std::to_string(w.watch_count()));
   });
@@ -412,7 +418,8 @@ TEST_F(WatcherTest, UnmountRemovesTheWatchesOnThatFileSystem) {
       return;
     }
     std::vector<Rec> ev;
-    pump_until(w, ev, [&] { return removed.size() >= 2; }, 20s);
+    pump_until(
+        w, ev, [&] { return removed.size() >= 2; }, 20s);
     for (const auto& r : ev) write_line(out, "event " + describe(r));
     for (const auto& p : removed) write_line(out, "removed " + p);
     write_line(out, "count " + std::to_string(w.watch_count()));

@@ -178,9 +178,7 @@ struct Churn {
   }
   std::string outside(const char* stem) { return out + "/" + stem + std::to_string(serial++); }
   // Logs an operation with its outcome (with recurring names, many of them fail: EEXIST, ...).
-  void note(const std::string& what, int r) {
-    log.push_back(r == 0 ? what : what + "  -> " + std::strerror(errno));
-  }
+  void note(const std::string& what, int r) { log.push_back(r == 0 ? what : what + "  -> " + std::strerror(errno)); }
   void op() {
     auto ds = dirs();
     std::vector<std::string> sub(ds.begin() + 1, ds.end());  // everything but the root
@@ -248,18 +246,18 @@ void random_churn(const std::string& root, const std::string& out, unsigned seed
   for (int round = 0; round < rounds; ++round) {
     c.log.clear();
     for (int i = 0; i < ops; ++i) c.op();
-    SCOPED_TRACE("seed " + std::to_string(seed) + " round " + std::to_string(round) + ", operations:\n" +
-                 [&] {
-                   std::string l;
-                   for (const auto& x : c.log) l += "  " + x + "\n";
-                   return l;
-                 }());
+    SCOPED_TRACE("seed " + std::to_string(seed) + " round " + std::to_string(round) + ", operations:\n" + [&] {
+      std::string l;
+      for (const auto& x : c.log) l += "  " + x + "\n";
+      return l;
+    }());
     std::string sentinel = "sentinel" + std::to_string(round);
     create_file(root + "/" + sentinel);
     std::vector<Rec> ev;
     ASSERT_TRUE(collect_until_event(w, ev, [&](const Rec& r) { return r.name == sentinel; })) << describe(ev);
     auto expected = disk_dirs(root);
-    pump_until(w, ev, [&] { return table_paths(w) == expected; }, 5s);
+    pump_until(
+        w, ev, [&] { return table_paths(w) == expected; }, 5s);
     ASSERT_EQ(table_paths(w), expected) << describe(ev);
     ASSERT_EQ(kernel_watch_count(w.inotify_fd()), w.watch_count());
     EXPECT_EQ(count_if(ev, [](const Rec& r) { return is_overflow(r.mask); }), 0u);
@@ -268,10 +266,13 @@ void random_churn(const std::string& root, const std::string& out, unsigned seed
     for (const auto& d : expected) create_file(d + probe);
     std::multiset<std::string> got;
     ev.clear();
-    collect_until(w, ev, [&](const std::vector<Rec>& v) {
-      if (!v.empty() && v.back().name == probe) got.insert(v.back().path);
-      return got.size() >= expected.size();
-    }, 10s);
+    collect_until(
+        w, ev,
+        [&](const std::vector<Rec>& v) {
+          if (!v.empty() && v.back().name == probe) got.insert(v.back().path);
+          return got.size() >= expected.size();
+        },
+        10s);
     ASSERT_EQ(got, expected) << describe(ev);
   }
 }
@@ -341,7 +342,8 @@ void forced_overflow(WatcherTest& t, const std::string& root, WatcherOptions opt
   ASSERT_EQ(::mkdir((root + "/skip/inner/new3").c_str(), 0755), 0);
 
   std::vector<Rec> ev;
-  ASSERT_TRUE(collect_until_event(w, ev, [](const Rec& r) { return is_overflow(r.mask); }, 60s))
+  ASSERT_TRUE(collect_until_event(
+      w, ev, [](const Rec& r) { return is_overflow(r.mask); }, 60s))
       << "no overflow after " << fill << " events; " << describe(ev, 20);
   const Rec& o = ev.back();
   EXPECT_EQ(o.watch, kNoWatch) << describe(o);
@@ -352,8 +354,9 @@ void forced_overflow(WatcherTest& t, const std::string& root, WatcherOptions opt
   // prunes).
   auto expected = disk_dirs(root);
   for (const auto& x : {"/skip/", "/skip/inner/", "/skip/inner/new3/"}) ASSERT_EQ(expected.erase(root + x), 1u) << x;
-  ASSERT_TRUE(pump_until(w, ev, [&] { return table_paths(w) == expected; }))
-      << "table:\n" << join(table_paths(w)) << "disk:\n" << join(expected);
+  ASSERT_TRUE(pump_until(w, ev, [&] { return table_paths(w) == expected; })) << "table:\n"
+                                                                             << join(table_paths(w)) << "disk:\n"
+                                                                             << join(expected);
   EXPECT_EQ(w.watch_count(), expected.size());
   EXPECT_EQ(kernel_watch_count(w.inotify_fd()), expected.size());
   for (const auto& gone : {root + "/old1/", root + "/old1/inner/", root + "/old2/"})
@@ -410,10 +413,13 @@ TEST_F(WatcherTest, OverflowRepairDropsAVanishedRoot) {
   ASSERT_EQ(::rmdir((r2 + "/sub").c_str()), 0);
   ASSERT_EQ(::rmdir(r2.c_str()), 0);
   std::vector<Rec> ev;
-  ASSERT_TRUE(collect_until_event(w, ev, [](const Rec& r) { return is_overflow(r.mask); }, 60s)) << describe(ev, 20);
+  ASSERT_TRUE(collect_until_event(
+      w, ev, [](const Rec& r) { return is_overflow(r.mask); }, 60s))
+      << describe(ev, 20);
   auto expected = disk_dirs(root);
-  ASSERT_TRUE(pump_until(w, ev, [&] { return table_paths(w) == expected; }))
-      << "table:\n" << join(table_paths(w)) << "disk:\n" << join(expected);
+  ASSERT_TRUE(pump_until(w, ev, [&] { return table_paths(w) == expected; })) << "table:\n"
+                                                                             << join(table_paths(w)) << "disk:\n"
+                                                                             << join(expected);
   EXPECT_EQ(std::multiset<std::string>(removed.begin(), removed.end()),
             (std::multiset<std::string>{r2 + "/", r2 + "/sub/"}));
   EXPECT_EQ(kernel_watch_count(w.inotify_fd()), expected.size());
@@ -463,7 +469,8 @@ TEST_F(WatcherTest, SlowConsumerBurstLosesNothing) {
     auto e = w.next(deadline);
     if (!e) break;
     std::size_t idx = kFiles;
-    if (e->name.size() == 5 && e->name[0] == 'f') idx = std::strtoul(std::string(e->name.substr(1)).c_str(), nullptr, 10);
+    if (e->name.size() == 5 && e->name[0] == 'f')
+      idx = std::strtoul(std::string(e->name.substr(1)).c_str(), nullptr, 10);
     auto it = dir_of.find(e->watch);
     if (it == dir_of.end() && e->watch != kNoWatch) it = dir_of.emplace(e->watch, w.path(e->watch)).first;
     if (idx < kFiles && e->mask == IN_MODIFY && !e->synthetic && it != dir_of.end() &&

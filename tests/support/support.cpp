@@ -22,9 +22,7 @@ extern char** environ;
 namespace testsupport {
 namespace {
 
-[[noreturn]] void fail(const std::string& what) {
-  throw std::system_error(errno, std::generic_category(), what);
-}
+[[noreturn]] void fail(const std::string& what) { throw std::system_error(errno, std::generic_category(), what); }
 
 int restore_perms(const char* path, const struct stat* st, int type, struct FTW*) {
   if (type == FTW_D || type == FTW_DNR || type == FTW_DP) ::chmod(path, (st->st_mode & 07777) | 0700);
@@ -233,7 +231,8 @@ bool Process::wait_stdout_lines(std::size_t n, std::chrono::milliseconds timeout
     if (!running() && out_fd_ < 0) return false;
     auto now = Clock::now();
     if (now >= deadline) return false;
-    pump(std::min(std::chrono::duration_cast<std::chrono::milliseconds>(deadline - now), std::chrono::milliseconds(50)));
+    pump(
+        std::min(std::chrono::duration_cast<std::chrono::milliseconds>(deadline - now), std::chrono::milliseconds(50)));
   }
 }
 

@@ -45,9 +45,9 @@ std::string bin(std::string_view name);
 std::optional<std::string> reference_bin(std::string_view name);
 
 struct Exit {
-  bool exited = false;   // normal exit
-  int code = -1;         // exit status when exited
-  int signal = 0;        // terminating signal otherwise
+  bool exited = false;  // normal exit
+  int code = -1;        // exit status when exited
+  int signal = 0;       // terminating signal otherwise
   bool timed_out = false;
 };
 
@@ -56,10 +56,10 @@ struct Exit {
 class Process {
  public:
   struct Options {
-    std::string cwd;                           // empty: inherit
-    std::map<std::string, std::string> env;    // added to / overriding the environment
-    std::optional<std::string> stdin_data;     // written then closed
-    std::string argv0;                         // override argv[0] (exec -a)
+    std::string cwd;                         // empty: inherit
+    std::map<std::string, std::string> env;  // added to / overriding the environment
+    std::optional<std::string> stdin_data;   // written then closed
+    std::string argv0;                       // override argv[0] (exec -a)
   };
   explicit Process(std::vector<std::string> argv);
   Process(std::vector<std::string> argv, Options options);

@@ -124,9 +124,8 @@ void render_frame(std::string& out, const LiveStatus& status, const Stats& stats
         std::uint64_t rest = 0;
         for (std::size_t i = shown; i < rows.size(); ++i) rest += rows[i].counts[0];
         const std::size_t n = rows.size() - shown;
-        lines.push_back(fit(fmt::format("... {} more row{} with {} event{}", n, n == 1 ? "" : "s", rest,
-                                        rest == 1 ? "" : "s"),
-                            width));
+        lines.push_back(fit(
+            fmt::format("... {} more row{} with {} event{}", n, n == 1 ? "" : "s", rest, rest == 1 ? "" : "s"), width));
       }
     }
   }

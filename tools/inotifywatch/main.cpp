@@ -180,7 +180,8 @@ class Run {
     if (opts_.verbose) write_stderr(fmt::format("Total of {} watches.\n", w.watch_count() + extra_paths_));
     stats_.reserve(w.table().id_limit());
     write_stderr("Finished establishing watches, now collecting statistics.\n");
-    if (opts_.verbose && opts_.timeout) write_stderr(fmt::format("Will listen for events for {} seconds.\n", opts_.timeout));
+    if (opts_.verbose && opts_.timeout)
+      write_stderr(fmt::format("Will listen for events for {} seconds.\n", opts_.timeout));
   }
 
   std::size_t subtree_size(WatchId id) const {
@@ -235,8 +236,7 @@ class Run {
     std::optional<Clock::time_point> end;
     if (opts_.timeout) end = start + std::chrono::seconds(opts_.timeout);
     std::optional<Clock::duration> interval;
-    if (opts_.live)
-      interval = std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(*opts_.live));
+    if (opts_.live) interval = std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(*opts_.live));
     if (interval && live_terminal()) {
       terminal_ = true;
       install(SIGWINCH, on_resize, false);

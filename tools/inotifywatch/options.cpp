@@ -155,9 +155,7 @@ KeyArg parse_key(const std::string& arg, bool ascending) {
 
 }  // namespace
 
-std::string help_text() {
-  return fmt::format("inotifywatch (libwatch) {}\n{}", toolcommon::version(), kHelpBody);
-}
+std::string help_text() { return fmt::format("inotifywatch (libwatch) {}\n{}", toolcommon::version(), kHelpBody); }
 
 std::optional<double> parse_live_seconds(std::string_view arg) {
   if (arg.empty()) return std::nullopt;

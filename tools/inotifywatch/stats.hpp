@@ -73,9 +73,9 @@ struct SortKey {
 // One line of the table: a live watch (id, path rendered on demand) or a watch that has left the
 // watch table (path kept as it was then). order breaks ties, ascending in both directions.
 struct Row {
-  const Count* counts;   // Stats::stride() counters, [0] is the total
+  const Count* counts;  // Stats::stride() counters, [0] is the total
   std::uint32_t order;
-  WatchId id;            // libwatch::kNoWatch for a retired watch
+  WatchId id;  // libwatch::kNoWatch for a retired watch
   const std::string* retired_path;
 };
 

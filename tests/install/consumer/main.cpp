@@ -28,7 +28,8 @@ int main(int argc, char** argv) {
     if (where == dir + "/sub/" && ev->name == "file" && libwatch::is_create(ev->mask)) saw_file = true;
   }
   if (!saw_dir || !saw_file) {
-    std::fprintf(stderr, "consumer: expected CREATE events for sub and sub/file (dir %d, file %d)\n", saw_dir, saw_file);
+    std::fprintf(stderr, "consumer: expected CREATE events for sub and sub/file (dir %d, file %d)\n", saw_dir,
+                 saw_file);
     return 1;
   }
   return 0;
