@@ -165,7 +165,7 @@ lower_queue_limit() {
   local limit
   limit=$(cat "$queue_limit_file")
   watcher_queue_limit=$limit
-  if ((limit > 20000)) && [ -w "$queue_limit_file" ]; then
+  if ((limit > 20000)) && [ -w "$queue_limit_file" ] && [ -z "${INOTIFYSYNC_TEST_KEEP_QUEUE_LIMIT:-}" ]; then
     watcher_queue_limit=16384
     saved_queue_limit=$limit
     printf '16384\n' >"$queue_limit_file"
