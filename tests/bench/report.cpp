@@ -122,7 +122,7 @@ int main(int argc, char** argv) {
     }
   }
 
-  std::printf("%-32s %-6s %-27s %-27s %-9s %-10s %s\n", "metric", "unit", "reference median [min-max]",
+  std::printf("%-32s %-6s %-2s %-27s %-27s %-9s %-10s %s\n", "metric", "unit", "n", "reference median [min-max]",
               "ours median [min-max]", "ours/ref", "target", "result");
   bool all_met = true;
   std::vector<std::string> notes;
@@ -165,7 +165,10 @@ int main(int argc, char** argv) {
     }
     if (row.target != Target::info && !ours.errors.empty()) result = "FAIL";
     if (result == "FAIL") all_met = false;
-    std::printf("%-32s %-6s %-27s %-27s %-9s %-10s %s\n", row.label, row.unit, summary(ref, row.scale).c_str(),
+    const std::size_t n = ref.values.empty() ? ours.values.size()
+                          : ours.values.empty() ? ref.values.size()
+                                                : std::min(ref.values.size(), ours.values.size());
+    std::printf("%-32s %-6s %-2zu %-27s %-27s %-9s %-10s %s\n", row.label, row.unit, n, summary(ref, row.scale).c_str(),
                 summary(ours, row.scale).c_str(), ratio.c_str(), target.c_str(), result.c_str());
   }
   // Allocation checks of the micro-benchmarks ("micro<TAB>ours<TAB>NAME<TAB>allocations per event").
@@ -174,8 +177,8 @@ int main(int argc, char** argv) {
     if (key.rfind(prefix, 0) != 0) continue;
     bool ok = !s.values.empty() && *std::max_element(s.values.begin(), s.values.end()) == 0;
     if (!ok) all_met = false;
-    std::printf("%-32s %-6s %-27s %-27s %-9s %-10s %s\n", ("allocs/event: " + key.substr(prefix.size())).c_str(), "n",
-                "-", summary(s, 1).c_str(), "-", "0", ok ? "PASS" : "FAIL");
+    std::printf("%-32s %-6s %-2zu %-27s %-27s %-9s %-10s %s\n", ("allocs/event: " + key.substr(prefix.size())).c_str(),
+                "count", s.values.size(), "-", summary(s, 1).c_str(), "-", "0", ok ? "PASS" : "FAIL");
   }
   for (const auto& [what, list] : errors)
     for (const auto& e : list) notes.push_back(what + ": " + e);
