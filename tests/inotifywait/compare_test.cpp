@@ -127,6 +127,11 @@ std::vector<Scenario> scenarios() {
   add({.name = "AmbiguousWithValue", .args = {"--time=5", "d"}});
   add({.name = "AmbiguousEmptyName", .args = {"--=x", "d"}});
   add({.name = "AmbiguousF", .args = {"--f", "d"}});
+  // --version is an addition that only counts when spelled out: its prefixes stay unrecognized.
+  add({.name = "VersionPrefixV", .args = {"--v", "d"}});
+  add({.name = "VersionPrefixVers", .args = {"--vers", "d"}});
+  add({.name = "VersionPrefixVersio", .args = {"--versio=1", "d"}});
+  add({.name = "VersionLonger", .args = {"--versions", "d"}});
   add({.name = "InvalidOptionThenConsistencyCheck", .args = {"--no-newline", "-x", "d"}});
   add({.name = "OptionsAfterInvalidAreIgnored", .args = {"-x", "--no-newline", "d"}});
   add({.name = "InvalidEvent", .args = {"-e", "foo", "d"}});

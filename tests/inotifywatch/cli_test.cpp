@@ -72,6 +72,42 @@ TEST(Cli, HelpGoesToStdoutAndExitsOne) {
   EXPECT_EQ(h2.err, "");
 }
 
+// --version: an addition (exit 0, the first line of --help on stdout). Whatever else starts with
+// "--v" behaves exactly as with the reference, messages and exit status included.
+TEST(Cli, VersionIsAnAdditionThatChangesNoAbbreviation) {
+  auto r = run_ours({"--version"});
+  EXPECT_EQ(r.exit.code, 0);
+  EXPECT_EQ(r.err, "");
+  EXPECT_EQ(r.out.rfind("inotifywatch (libwatch) ", 0), 0u) << r.out;
+  auto h = run_ours({"--help"});
+  EXPECT_EQ(h.out.substr(0, h.out.find('\n') + 1), r.out);
+  auto late = run_ours({"-z", "--version", "-x", "d"});  // acts when it is seen, as --help does
+  EXPECT_EQ(late.exit.code, 0);
+  EXPECT_EQ(late.out, r.out);
+  EXPECT_EQ(late.err, "");
+
+  auto ref = reference();
+  if (!ref) GTEST_SKIP() << "the reference inotifywatch is not installed";
+  const std::vector<std::vector<std::string>> cases = {
+      {"--v"},          {"--ve"},      {"--ver"},           {"--verbose"}, {"--vers", "d"}, {"--versio", "d"},
+      {"--ver=1", "d"}, {"--v", "-x"}, {"--ve", "--bogus"}, {"--e", "x"},  {"--i", "x"},    {"--f", "x"},
+  };
+  for (const auto& args : cases) {
+    std::string cmd;
+    for (const auto& a : args) cmd += " '" + a + "'";
+    std::vector<std::string> argv{*ref};
+    argv.insert(argv.end(), args.begin(), args.end());
+    testsupport::Process::Options o;
+    o.cwd = "/";
+    o.argv0 = kArgv0;
+    auto theirs = testsupport::run(std::move(argv), o);
+    auto mine = run_ours(args);
+    EXPECT_EQ(mine.exit.code, theirs.exit.code) << cmd;
+    EXPECT_EQ(mine.out, theirs.out) << cmd;
+    EXPECT_EQ(mine.err, theirs.err) << cmd;
+  }
+}
+
 TEST(Cli, NoOperands) {
   auto r = run_ours({});
   EXPECT_EQ(r.exit.code, 1);

@@ -446,6 +446,25 @@ TEST(Options, Live) {
   EXPECT_FALSE(parse_live_seconds("1.2.3"));
 }
 
+// --version is an addition that must be spelled out: every abbreviation of --verbose the reference
+// accepts still means --verbose, and the longer prefixes of --version are still unrecognized.
+TEST(Options, VersionDoesNotTakeAbbreviationsOfVerbose) {
+  for (const char* abbreviation : {"--v", "--ve", "--ver", "--verb", "--verbo", "--verbos", "--verbose"}) {
+    auto p = parse({abbreviation, "d"});
+    ASSERT_TRUE(p.options) << abbreviation << ": " << p.message;
+    EXPECT_EQ(p.options->verbose, 1) << abbreviation;
+    EXPECT_EQ(p.options->operands, std::vector<std::string>{"d"}) << abbreviation;
+  }
+  for (const char* prefix : {"--vers", "--versi", "--versio", "--versions"}) {
+    auto p = parse({prefix, "d"});
+    EXPECT_FALSE(p.options) << prefix;
+    EXPECT_EQ(p.message, std::string("inotifywatch: unrecognized option '") + prefix + "'\n");
+    EXPECT_EQ(p.status, 1);
+  }
+  EXPECT_EQ(parse({"--ver=2", "d"}).message, "inotifywatch: option '--verbose' doesn't allow an argument\n");
+  EXPECT_EQ(parse({"--", "--version"}).options->operands, std::vector<std::string>{"--version"});
+}
+
 TEST(Options, HelpNamesOurProgramAndVersion) {
   std::string h = help_text();
   EXPECT_EQ(h.substr(0, h.find('\n')), "inotifywatch (libwatch) " + std::string(toolcommon::version()));

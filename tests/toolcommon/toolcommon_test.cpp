@@ -8,6 +8,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -48,7 +49,9 @@ enum Id {
   kExcludei,
   kInclude,
   kIncludei,
-  kLive
+  kLive,
+  kVerbose,  // inotifywatch's, for the exact_only tests
+  kVersion,
 };
 const OptionSpec kTable[] = {
     {kHelp, 'h', "help"},
@@ -94,9 +97,9 @@ std::string show(const Outcome& o) {
   return s;
 }
 
-Outcome ours(const std::vector<std::string>& args) {
+Outcome ours(const std::vector<std::string>& args, std::span<const OptionSpec> table = kTable) {
   Outcome o;
-  auto r = toolcommon::parse_command_line("prog", args, kTable, [&](int id, const std::optional<std::string>& v) {
+  auto r = toolcommon::parse_command_line("prog", args, table, [&](int id, const std::optional<std::string>& v) {
     o.seen.push_back(std::to_string(id) + (v ? "=" + *v : ""));
   });
   o.operands = r.operands;
@@ -107,16 +110,16 @@ Outcome ours(const std::vector<std::string>& args) {
 }
 
 // The same arguments through glibc getopt_long, stopping at the first '?' as the tools do.
-Outcome glibc(const std::vector<std::string>& args) {
+Outcome glibc(const std::vector<std::string>& args, std::span<const OptionSpec> table = kTable) {
   std::vector<option> longopts;
-  for (const auto& s : kTable) {
+  for (const auto& s : table) {
     if (s.long_name.empty()) continue;
     int has = s.arg == ArgKind::none ? no_argument : s.arg == ArgKind::required ? required_argument : optional_argument;
     longopts.push_back({strdup(std::string(s.long_name).c_str()), has, nullptr, 1000 + s.id});
   }
   longopts.push_back({nullptr, 0, nullptr, 0});
   std::string shortopts;
-  for (const auto& s : kTable) {
+  for (const auto& s : table) {
     if (!s.short_name) continue;
     shortopts += s.short_name;
     if (s.arg == ArgKind::required) shortopts += ':';
@@ -148,7 +151,7 @@ Outcome glibc(const std::vector<std::string>& args) {
     if (c >= 1000) {
       id = c - 1000;
     } else {
-      for (const auto& s : kTable)
+      for (const auto& s : table)
         if (s.short_name == c) id = s.id;
     }
     o.seen.push_back(std::to_string(id) + (optarg ? "=" + std::string(optarg) : ""));
@@ -254,6 +257,49 @@ TEST_P(ToolcommonGetopt, MatchesGlibcGetoptLong) {
 
 INSTANTIATE_TEST_SUITE_P(Modes, ToolcommonGetopt, testing::Values(false, true),
                          [](const auto& info) { return info.param ? "PosixlyCorrect" : "Permuting"; });
+
+// An addition marked exact_only (inotifywatch's "--version" beside the reference's "--verbose")
+// changes nothing for any other argument: with it, our parser gives exactly what glibc gives
+// without it. "--v", "--ve", "--ver" stay --verbose, "--vers" to "--versio" stay unrecognized,
+// and the ambiguity lists stay the reference's.
+TEST(ToolcommonCli, ExactOnlyOptionLeavesEveryAbbreviationAsItWas) {
+  ::unsetenv("POSIXLY_CORRECT");
+  std::vector<OptionSpec> reference(std::begin(kTable), std::end(kTable));
+  reference.push_back({kVerbose, 'v', "verbose"});
+  std::vector<OptionSpec> with_version = reference;
+  with_version.push_back({kVersion, 0, "version", ArgKind::none, /*exact_only=*/true});
+  std::vector<std::vector<std::string>> cases = kCases;
+  for (std::vector<std::string> c : std::vector<std::vector<std::string>>{{"--v", "d"},
+                                                                          {"--ve"},
+                                                                          {"--ver", "d"},
+                                                                          {"--verb"},
+                                                                          {"--verbos"},
+                                                                          {"--verbose", "d"},
+                                                                          {"--vers"},
+                                                                          {"--versi", "d"},
+                                                                          {"--versio"},
+                                                                          {"--ver=1"},
+                                                                          {"--v=x", "d"},
+                                                                          {"-v", "--ver", "--verbose"},
+                                                                          {"--versions"},
+                                                                          {"--e", "x"},
+                                                                          {"d", "--vers", "-m"}})
+    cases.push_back(c);
+  for (const auto& args : cases) {
+    Outcome a = ours(args, with_version), b = glibc(args, reference);
+    std::string argv;
+    for (const auto& x : args) argv += " '" + x + "'";
+    EXPECT_EQ(a, b) << "argv:" << argv << "\n--- ours ---\n" << show(a) << "\n--- glibc ---\n" << show(b);
+  }
+  // In full it is an ordinary flag.
+  Outcome v = ours({"-m", "--version", "d"}, with_version);
+  EXPECT_EQ(v.seen, (std::vector<std::string>{std::to_string(kMonitor), std::to_string(kVersion)}));
+  EXPECT_EQ(v.operands, std::vector<std::string>{"d"});
+  EXPECT_FALSE(v.error);
+  EXPECT_EQ(ours({"--version=x"}, with_version).diagnostic, "prog: option '--version' doesn't allow an argument\n");
+  EXPECT_EQ(ours({"--", "--version"}, with_version).operands, std::vector<std::string>{"--version"});
+  EXPECT_TRUE(ours({"--version"}, reference).error);  // the harness itself tells them apart
+}
 
 TEST(ToolcommonCli, DiagnosticUsesArgv0AsGiven) {
   std::vector<std::string> args{"-x"};

@@ -98,7 +98,7 @@ class Scanner {
       std::size_t found_index = 0;
       for (std::size_t k = 0; k < table_.size(); ++k) {
         const OptionSpec& spec = table_[k];
-        if (spec.long_name.empty() || !spec.long_name.starts_with(name)) continue;
+        if (spec.long_name.empty() || spec.exact_only || !spec.long_name.starts_with(name)) continue;
         if (!found) {
           found = &spec;
           found_index = k;

@@ -1,6 +1,7 @@
 #include "toolcommon/messages.hpp"
 
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
 
 #include <fmt/format.h>
@@ -12,6 +13,14 @@
 namespace toolcommon {
 
 std::string_view version() noexcept { return TOOLCOMMON_VERSION; }
+
+std::string version_text(std::string_view program) { return fmt::format("{} (libwatch) {}\n", program, version()); }
+
+void print_version(std::string_view program) {
+  const std::string text = version_text(program);
+  if (std::fputs(text.c_str(), stdout) == EOF || std::fflush(stdout) != 0)
+    throw Failure(fmt::format("Couldn't write the version: {}\n", error_text(errno)));
+}
 
 std::string error_text(int err) { return std::strerror(err); }
 

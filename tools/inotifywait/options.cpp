@@ -36,6 +36,7 @@ enum Id {
   kExcludei,
   kInclude,
   kIncludei,
+  kVersion,
 };
 
 // The reference's long-option table order (it decides how an ambiguous prefix is reported) and its
@@ -64,6 +65,9 @@ constexpr toolcommon::OptionSpec kOptions[] = {
     {kExcludei, 0, "excludei", ArgKind::required},
     {kInclude, 0, "include", ArgKind::required},
     {kIncludei, 0, "includei", ArgKind::required},
+    // Additions (long options only). --version must be spelled out in full, so that it never turns
+    // an abbreviation the reference rejects into something else.
+    {kVersion, 0, "version", ArgKind::none, /*exact_only=*/true},
 };
 
 }  // namespace
@@ -222,6 +226,9 @@ Options parse_options(int argc, char** argv) {
       case kIncludei:
         o.regex.set_includei(*value);
         break;
+      case kVersion:
+        toolcommon::print_version("inotifywait");
+        throw Failure("", toolcommon::kExitOk);
     }
   };
   auto parsed = toolcommon::parse_command_line(argc, argv, kOptions, handler);

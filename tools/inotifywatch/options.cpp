@@ -36,6 +36,7 @@ enum Id {
   kFanotify,
   kFilesystem,
   kLive,
+  kVersion,
 };
 
 // The reference's long-option table order decides the order of the possibilities listed for an
@@ -60,6 +61,9 @@ constexpr toolcommon::OptionSpec kOptions[] = {
     {kAscending, 'a', "ascending", ArgKind::required},
     {kDescending, 'd', "descending", ArgKind::required},
     {kLive, 0, "live", ArgKind::optional},
+    // --version must be spelled out in full: "--v", "--ve" and "--ver" still mean --verbose, and
+    // "--vers" ... "--versio" are still unrecognized, exactly as with the reference.
+    {kVersion, 0, "version", ArgKind::none, /*exact_only=*/true},
 };
 
 constexpr std::string_view kHelpBody =
@@ -240,6 +244,9 @@ Options parse_options(int argc, char** argv) {
           throw Failure(fmt::format("'{}' is not a valid number of seconds for --live.\n", *value));
         }
         break;
+      case kVersion:
+        toolcommon::print_version("inotifywatch");
+        throw Failure("", toolcommon::kExitOk);
     }
   };
   toolcommon::ParseResult r = toolcommon::parse_command_line(argc, argv, kOptions, handler);

@@ -32,6 +32,11 @@ struct OptionSpec {
   char short_name;             // 0: no short form
   std::string_view long_name;  // without "--"; empty: no long form
   ArgKind arg = ArgKind::none;
+  // The long name must be given in full: no abbreviation selects it, and it takes no part in
+  // deciding whether an abbreviation is ambiguous. For additions whose name shares a prefix with an
+  // option of the reference ("--version" beside inotifywatch's "--verbose"): every abbreviation a
+  // script may use with the reference keeps its meaning and its diagnostic.
+  bool exact_only = false;
 };
 
 // One option occurrence. value is nullopt for a flag (or an optional argument not given).

@@ -30,6 +30,14 @@ class Failure : public std::runtime_error {
 // "0.1.0": the project version, for --help (D16).
 std::string_view version() noexcept;
 
+// What --version prints (an addition; the reference has none): "<program> (libwatch) 0.1.0\n",
+// the same line that begins --help.
+std::string version_text(std::string_view program);
+
+// Writes version_text(program) to stdout and flushes it; throws Failure (status 1) if that fails,
+// so that "--version >/dev/full" does not exit 0.
+void print_version(std::string_view program);
+
 // Shared message texts, newline included.
 inline constexpr std::string_view kNoFilesMessage = "No files specified to watch!\n";
 
