@@ -222,13 +222,13 @@ TEST(IwOutput, BatchesUntilFlushed) {
     inotifywait::EventOutput out(fd);
     for (int i = 0; i < 100; ++i) {
       out.buffer() += "d/ CREATE x\n";
-      out.maybe_flush();
+      out.end_event();
     }
     EXPECT_EQ(out.writes(), 0u);
     out.flush();
     EXPECT_EQ(out.writes(), 1u);
     out.buffer().append(inotifywait::EventOutput::kFlushBytes, 'x');
-    out.maybe_flush();
+    out.end_event();
     EXPECT_GE(out.writes(), 2u);
   }
   EXPECT_EQ(::lseek(fd, 0, SEEK_END), static_cast<off_t>(1200u + inotifywait::EventOutput::kFlushBytes));

@@ -217,7 +217,7 @@ int run(int argc, char** argv) {
     const bool wanted = (ev->mask & requested) != 0;
     if (wanted && quiet < 2) {
       format.render({path, ev->name, ev->mask, ev->cookie}, out.buffer());
-      out.maybe_flush();
+      out.end_event();
     }
     if (!opts.monitor) {
       out.flush();

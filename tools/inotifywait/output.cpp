@@ -1,5 +1,6 @@
 #include "output.hpp"
 
+#include <sys/stat.h>
 #include <syslog.h>
 #include <unistd.h>
 
@@ -12,22 +13,37 @@
 
 namespace inotifywait {
 
-EventOutput::EventOutput(int fd) : fd_(fd) { buf_.reserve(2 * kFlushBytes); }
+EventOutput::EventOutput(int fd) : fd_(fd) {
+  buf_.reserve(2 * kFlushBytes);
+  ends_.reserve(kMaxEvents);
+}
 
 void EventOutput::flush() {
   std::size_t done = 0;
   while (done < buf_.size()) {
     ssize_t n = ::write(fd_, buf_.data() + done, buf_.size() - done);
     if (n < 0 && errno == EINTR) continue;
-    if (n < 0) {
-      // The reader went away: nobody wants the events any more, so end without a word.
-      if (errno != EPIPE) Messages::error(fmt::format("Couldn't write events: {}\n", std::strerror(errno)));
-      std::_Exit(1);
-    }
+    if (n < 0) fail(errno, done);
     done += static_cast<std::size_t>(n);
     ++writes_;
   }
   buf_.clear();  // keeps the capacity: no allocation for the next burst
+  ends_.clear();
+}
+
+void EventOutput::fail(int err, std::size_t written) {
+  // A short write followed by an error (a full disk) leaves the start of an event behind. In a
+  // regular file it can be taken back: cut the file to the end of the last whole event.
+  std::size_t whole = 0;
+  for (std::size_t end : ends_)
+    if (end <= written) whole = end;
+  struct stat st;
+  if (written > whole && ::fstat(fd_, &st) == 0 && S_ISREG(st.st_mode) &&
+      st.st_size >= static_cast<off_t>(written - whole)) [[maybe_unused]]
+    int r = ::ftruncate(fd_, st.st_size - static_cast<off_t>(written - whole));
+  // The reader went away: nobody wants the events any more, so end without a word.
+  if (err != EPIPE) Messages::error(fmt::format("Couldn't write events: {}\n", std::strerror(err)));
+  std::_Exit(1);
 }
 
 void Messages::use_syslog() {

@@ -88,9 +88,15 @@ constexpr std::string_view kOverflowWarning =
 
 // ---- output ------------------------------------------------------------------------------------
 
+// The table is the whole point of the program: if it cannot be written, say so and exit 1 (a
+// reader that went away -- EPIPE with SIGPIPE ignored -- needs no message).
 void write_stdout(const std::string& s) {
   if (!s.empty()) std::fwrite(s.data(), 1, s.size(), stdout);
-  std::fflush(stdout);
+  if (std::fflush(stdout) != 0 || std::ferror(stdout)) {
+    int err = errno;
+    if (err == EPIPE) throw toolcommon::Failure("", 1);
+    throw toolcommon::Failure(fmt::format("Couldn't write statistics: {}\n", toolcommon::error_text(err)), 1);
+  }
 }
 
 std::string local_timestamp() {
