@@ -196,7 +196,13 @@ struct Watcher::Impl {
     std::vector<WatchId> added;     // new entries (for a roll-back)
     std::vector<Warning> warnings;  // handed to the caller's handler by its own thread
 
-    explicit Walker(Impl& impl) : I(impl), dents(64 * 1024) {}
+    explicit Walker(Impl& impl) : I(impl), dents(32 * 1024) {
+      // Room for a deep, wide walk up front, allocated by the thread that creates the walker.
+      path.reserve(PATH_MAX);
+      child_names.reserve(16 * 1024);
+      child_offs.reserve(1024);
+      stack.reserve(64);
+    }
     std::unique_lock<std::mutex> lock_table() {
       return table_lock ? std::unique_lock<std::mutex>(*table_lock) : std::unique_lock<std::mutex>();
     }
@@ -616,9 +622,12 @@ void Watcher::Impl::Walker::run(WatchId* top) {
       if (path.empty() || path.back() != '/') path += '/';
       path.append(child_names.data() + off, len);
       if (excluded()) continue;
-      // child_names may grow while we enter the child: copy the name out first.
-      std::string name(child_names.data() + off, len);
-      enter(dir_fd, name.c_str(), dir_id, name, top);
+      // child_names may grow while we enter the child: copy the name out first (on the stack:
+      // a walker on a helper thread should not need a heap of its own).
+      char name[NAME_MAX + 1];
+      std::memcpy(name, child_names.data() + off, len);
+      name[len] = 0;
+      enter(dir_fd, name, dir_id, std::string_view(name, len), top);
       continue;
     }
     Frame done = f;
