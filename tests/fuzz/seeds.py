@@ -90,3 +90,12 @@ wt = [
     bytes([0, 1, 2, 1, 0, 0xe5, 0, 3, 1]) + bytes([2, 0, 1, 5, 2, 1, 1, 6]) * 3 + bytes([4, 0, 6, 0]),
 ]
 write("watch_table", wt)
+
+# watcher: op bytes (see fuzz_watcher.cpp): mkdir, rename, rm -r, out, in, read.
+write("watcher", [
+    bytes([0, 0, 0, 0, 0, 1, 2, 1, 0, 6, 3, 1, 4, 1, 5, 0, 0, 6, 2, 2, 1]),
+    bytes([1, 0, 1, 1, 1, 0, 2, 2, 0, 2, 3, 1, 6, 2, 1, 2]),
+    bytes([0, 0, 0, 4, 1, 5, 0, 1, 0]),
+    bytes([0, 0, 1, 0, 0, 1, 2, 1, 1, 2, 3, 2, 3, 1]),
+    bytes([1, 0, 1, 2, 1, 0, 4, 1, 0, 5, 1, 1, 6]),
+])
