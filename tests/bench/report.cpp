@@ -38,6 +38,7 @@ const Row kRows[] = {
     {"setup -m -r", "setup", "time_ms", "ms", 1, Target::ratio_at_most, 0.6},
     {"setup memory (VmHWM)", "setup", "rss_kb", "MB", 1.0 / 1024, Target::ratio_at_most, 0.4},
     {"  setup CPU (user+sys)", "setup", "cpu_ms", "ms", 1, Target::info, 0},
+    {"  waiting for a CPU", "setup", "runq_ms", "ms", 1, Target::info, 0},
     {"drain to /dev/null", "drain-null", "events_per_s", "kev/s", 1e-3, Target::ratio_at_least, 2.0},
     {"drain to a pipe", "drain-pipe", "events_per_s", "kev/s", 1e-3, Target::ratio_at_least, 2.0},
     {"  malloc() calls per 1k ev", "drain-pipe", "allocs_per_event", "n", 1e3, Target::info, 0},
@@ -54,6 +55,7 @@ const Row kRows[] = {
     {"inotifywatch setup", "iwatch", "time_ms", "ms", 1, Target::ratio_at_most, 0.6},
     {"inotifywatch memory", "iwatch", "rss_kb", "MB", 1.0 / 1024, Target::ratio_at_most, 0.4},
     {"  inotifywatch CPU (user+sys)", "iwatch", "cpu_ms", "ms", 1, Target::info, 0},
+    {"  waiting for a CPU", "iwatch", "runq_ms", "ms", 1, Target::info, 0},
     // The least a recursive watcher can do (bench_floor), shown in the second column.
     {"setup: bench_floor", "setup", "time_ms", "ms", 1, Target::info, 0, "floor"},
     {"setup memory: bench_floor", "setup", "rss_kb", "MB", 1.0 / 1024, Target::info, 0, "floor"},
