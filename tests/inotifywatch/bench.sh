@@ -41,6 +41,7 @@ measure() {
   local needle=$1 start end line hwm
   shift
   start=$(date +%s%N)
+  # shellcheck disable=SC2069 # on purpose: stderr into the pipe, stdout discarded
   coproc RUN { exec "$@" 2>&1 >/dev/null; }
   local pid=$RUN_PID
   while IFS= read -r line <&"${RUN[0]}"; do

@@ -28,6 +28,7 @@ expect_exec bin/inotifywatch
 expect_exec bin/inotifysync
 for page in inotifywait inotifywatch inotifysync; do expect "share/man/man1/$page.1"; done
 for h in libwatch.hpp event.hpp fd.hpp watch_table.hpp watcher.hpp; do expect "include/libwatch/$h"; done
+# shellcheck disable=SC2012 # plain names: lib or lib64
 libdir=$(cd "$prefix" && ls -d lib*/ | head -n 1)
 libdir=${libdir%/}
 expect "$libdir/libwatch.a"

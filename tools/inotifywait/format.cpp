@@ -46,7 +46,7 @@ Format Format::csv() {
   return f;
 }
 
-Format Format::custom(std::string_view fmt_in, bool no_newline, std::string timefmt) {
+Format Format::custom(std::string_view fmt_in, bool no_newline, const std::string& timefmt) {
   Format f;
   std::string fmt(fmt_in);
   if (!no_newline) fmt += '\n';

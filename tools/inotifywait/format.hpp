@@ -39,7 +39,7 @@ class Format {
   // -c: [path,]events,name with the reference's CSV quoting.
   static Format csv();
   // --format: fmt as given; newline appended unless no_newline; timefmt used by %T.
-  static Format custom(std::string_view fmt, bool no_newline, std::string timefmt);
+  static Format custom(std::string_view fmt, bool no_newline, const std::string& timefmt);
 
   // Appends the rendered event to out. Allocates only when out (or the %T cache) must grow.
   void render(const EventView& ev, std::string& out);
