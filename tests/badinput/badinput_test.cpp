@@ -25,9 +25,9 @@ enum Ref {
 };
 enum Flags : unsigned {
   kExact = 0,
-  kPrefix = 1,       // stderr is one line starting with err (the wording of the rest is free)
-  kUnreadable = 2,   // needs mode 000 to mean something: as root, run without the DAC capabilities
-  kUsageHint = 4,    // inotifysync usage errors: err, then "Try 'inotifysync --help' ..."
+  kPrefix = 1,      // stderr is one line starting with err (the wording of the rest is free)
+  kUnreadable = 2,  // needs mode 000 to mean something: as root, run without the DAC capabilities
+  kUsageHint = 4,   // inotifysync usage errors: err, then "Try 'inotifysync --help' ..."
 };
 
 struct Case {
@@ -74,10 +74,12 @@ std::vector<Case> cases() {
     add("MissingLongEventValue", {"--event"}, t + ": option '--event' requires an argument\n");
     add("MissingTimeoutValue", {"d", "-t"}, t + ": option requires an argument -- 't'\n");
     add("MissingFromfileValue", {"--fromfile"}, t + ": option '--fromfile' requires an argument\n");
-    add("AmbiguousPrefix", {"--e", "d"}, t + ": option '--e' is ambiguous; possibilities: '--event' '--exclude' '--excludei'\n");
+    add("AmbiguousPrefix", {"--e", "d"},
+        t + ": option '--e' is ambiguous; possibilities: '--event' '--exclude' '--excludei'\n");
     add("FlagWithValue", {"--help=1"}, t + ": option '--help' doesn't allow an argument\n");
     // events
-    add("UnknownEvent", {"-e", "foo", "d"}, "'foo' is not a valid event!  Run with the '--help' option to see a list of events.\n");
+    add("UnknownEvent", {"-e", "foo", "d"},
+        "'foo' is not a valid event!  Run with the '--help' option to see a list of events.\n");
     add("UnknownEventInList", {"-e", "modify,foo", "d"},
         "'modify,foo' is not a valid event!  Run with the '--help' option to see a list of events.\n");
     add("EventNameWithTail", {"-e", "close_writex", "d"},
@@ -87,8 +89,10 @@ std::vector<Case> cases() {
     add("BadIncludeRegex", {"--include", "[", "d"}, "Error in `include' regular expression.\n");
     add("BadExcludeiRegex", {"--excludei", "*", "d"}, "Error in `exclude' regular expression.\n");
     add("BadIntervalRegex", {"-r", "--exclude", "a{1", "d"}, "Error in `exclude' regular expression.\n");
-    add("ExcludeAndInclude", {"--exclude", "a", "--include", "b", "d"}, "include and exclude regexp cannot both be specified.\n");
-    add("ExcludeAndExcludei", {"--exclude", "a", "--excludei", "b", "d"}, "--exclude and --excludei cannot both be specified.\n");
+    add("ExcludeAndInclude", {"--exclude", "a", "--include", "b", "d"},
+        "include and exclude regexp cannot both be specified.\n");
+    add("ExcludeAndExcludei", {"--exclude", "a", "--excludei", "b", "d"},
+        "--exclude and --excludei cannot both be specified.\n");
     // -t
     add("NegativeTimeout", {"-t", "-1", "d"}, S("'-1' is not a valid timeout value.\n") + kRange, 1, kDiffers);  // D9
     add("TimeoutOf2To32", {"-t", "4294967296", "d"}, S("'4294967296' is not a valid timeout value.\n") + kRange, 1,
@@ -102,16 +106,20 @@ std::vector<Case> cases() {
     // paths
     add("NoOperands", {}, kNoFiles);
     add("MissingPath", {"nonexistent"}, setup + watch_fail + "nonexistent: No such file or directory\n");
-    add("MissingPathAfterAGoodOne", {"d", "nonexistent"}, setup + watch_fail + "nonexistent: No such file or directory\n");
-    add("MissingPathRecursive", {"-r", "nonexistent"}, setup_r + watch_fail + "nonexistent: No such file or directory\n");
-    add("UnreadablePath", {"unreadable"}, setup + watch_fail + "unreadable: Permission denied\n", 1, kSame, kUnreadable);
-    add("UnreadablePathRecursive", {"-r", "unreadable"}, setup_r + watch_fail + "unreadable: Permission denied\n", 1, kSame,
+    add("MissingPathAfterAGoodOne", {"d", "nonexistent"},
+        setup + watch_fail + "nonexistent: No such file or directory\n");
+    add("MissingPathRecursive", {"-r", "nonexistent"},
+        setup_r + watch_fail + "nonexistent: No such file or directory\n");
+    add("UnreadablePath", {"unreadable"}, setup + watch_fail + "unreadable: Permission denied\n", 1, kSame,
         kUnreadable);
+    add("UnreadablePathRecursive", {"-r", "unreadable"}, setup_r + watch_fail + "unreadable: Permission denied\n", 1,
+        kSame, kUnreadable);
     add("OnlyAnExclusion", {"@d"}, kNoFiles);
     // --fromfile
-    add("FromfileMissing", {"--fromfile", "missing"}, S("Couldn't open missing: No such file or directory\n") + kNoFiles);
-    add("FromfileUnreadable", {"--fromfile", "ff_unreadable"}, S("Couldn't open ff_unreadable: Permission denied\n") + kNoFiles, 1,
-        kSame, kUnreadable);
+    add("FromfileMissing", {"--fromfile", "missing"},
+        S("Couldn't open missing: No such file or directory\n") + kNoFiles);
+    add("FromfileUnreadable", {"--fromfile", "ff_unreadable"},
+        S("Couldn't open ff_unreadable: Permission denied\n") + kNoFiles, 1, kSame, kUnreadable);
     add("FromfileOnlyBlankLines", {"--fromfile", "ff_blank"}, kNoFiles);
     add("FromfileVeryLongLine", {"--fromfile", "ff_long"}, setup + watch_fail + kLongEntry + ": File name too long\n");
     add("FromfileTwice", {"--fromfile", "ff_blank", "--fromfile", "ff_blank"}, "Multiple --fromfile options given.\n");
@@ -124,7 +132,8 @@ std::vector<Case> cases() {
   add_wait("CsvAndFormat", {"-c", "--format", "x", "d"}, "-c and --format cannot both be specified.\n");
   add_wait("NoNewlineWithoutFormat", {"--no-newline", "d"}, "--no-newline cannot be specified without --format.\n");
   add_wait("TimefmtWithoutFormat", {"--timefmt", "%Y", "d"}, "--timefmt cannot be specified without --format.\n");
-  add_wait("TimeConversionWithoutTimefmt", {"--format", "%T", "d"}, "%T is in --format string, but --timefmt was not specified.\n");
+  add_wait("TimeConversionWithoutTimefmt", {"--format", "%T", "d"},
+           "%T is in --format string, but --timefmt was not specified.\n");
   add_wait("EscapedTimeConversionWithoutTimefmt", {"--format", "%%T", "d"},
            "%T is in --format string, but --timefmt was not specified.\n");
   add_wait("FilenameOption", {"--filename", "d"},
@@ -134,20 +143,25 @@ std::vector<Case> cases() {
   add_wait("OutfileInMissingDirectory", {"-o", "nodir/out", "d"}, "Failed to open output file nodir/out\n");
   add_wait("OutfileIsADirectory", {"-o", "d", "d"}, "Failed to open output file d\n");
   add_wait("MissingFormatValue", {"--format"}, "inotifywait: option '--format' requires an argument\n");
-  add_wait("AmbiguousExc", {"--exc", "d"}, "inotifywait: option '--exc' is ambiguous; possibilities: '--exclude' '--excludei'\n");
+  add_wait("AmbiguousExc", {"--exc", "d"},
+           "inotifywait: option '--exc' is ambiguous; possibilities: '--exclude' '--excludei'\n");
 
   auto add_watch = [&](const char* name, std::vector<std::string> args, const char* err, Ref ref = kSame) {
     v.push_back(Case{name, "inotifywatch", std::move(args), err, 1, ref, kExact});
   };
   add_watch("SortKeyTwice", {"-a", "total", "-a", "total", "d"}, "Please specify -a or -d once only!\n");
   add_watch("UnknownSortKey", {"-a", "foo", "d"}, "'foo' is not a valid key for sorting!\n");
-  add_watch("SortByClose", {"-d", "close", "d"}, "Cannot sort by `close' event; please use `close_write' or `close_nowrite'.\n",
+  add_watch("SortByClose", {"-d", "close", "d"},
+            "Cannot sort by `close' event; please use `close_write' or `close_nowrite'.\n",
             kDiffers);  // D6
   add_watch("SortByMove", {"-d", "move", "d"}, "Cannot sort by `move' event; please use `moved_from' or `moved_to'.\n",
             kDiffers);  // D6
-  add_watch("SortByTwoEvents", {"-a", "modify,access", "d"}, "'modify,access' is not a valid key for sorting!\n", kDiffers);  // D6
-  add_watch("SortByIgnored", {"-d", "ignored", "-e", "ignored", "d"}, "'ignored' is not a valid key for sorting!\n", kDiffers);  // D6
-  add_watch("SortByUnwatchedEvent", {"-e", "modify", "-a", "access", "d"}, "Can't sort by an event which isn't being watched for!\n");
+  add_watch("SortByTwoEvents", {"-a", "modify,access", "d"}, "'modify,access' is not a valid key for sorting!\n",
+            kDiffers);  // D6
+  add_watch("SortByIgnored", {"-d", "ignored", "-e", "ignored", "d"}, "'ignored' is not a valid key for sorting!\n",
+            kDiffers);  // D6
+  add_watch("SortByUnwatchedEvent", {"-e", "modify", "-a", "access", "d"},
+            "Can't sort by an event which isn't being watched for!\n");
   add_watch("MissingSortKey", {"-a"}, "inotifywatch: option requires an argument -- 'a'\n");
   add_watch("ZeroWithValue", {"--zero=1", "d"}, "inotifywatch: option '--zero' doesn't allow an argument\n");
   // --live is an addition (long option only): nothing to compare with.
@@ -165,9 +179,12 @@ std::vector<Case> cases() {
   add_sync("UnknownOption", {"--bogus", "src", "tgt"}, "inotifysync: unknown option '--bogus'\n", kUsageHint);
   add_sync("UnknownShortOption", {"-x", "src", "tgt"}, "inotifysync: unknown option '-x'\n", kUsageHint);
   add_sync("MissingValue", {"--delay"}, "inotifysync: option '--delay' needs a value\n", kUsageHint);
-  add_sync("DelayNotANumber", {"--delay", "abc", "src", "tgt"}, "inotifysync: --delay: 'abc' is not a number of seconds\n", kUsageHint);
-  add_sync("NegativeDelay", {"--delay", "-1", "src", "tgt"}, "inotifysync: --delay: '-1' is not a number of seconds\n", kUsageHint);
-  add_sync("DelayTwoDots", {"--delay=1.5.5", "src", "tgt"}, "inotifysync: --delay: '1.5.5' is not a number of seconds\n", kUsageHint);
+  add_sync("DelayNotANumber", {"--delay", "abc", "src", "tgt"},
+           "inotifysync: --delay: 'abc' is not a number of seconds\n", kUsageHint);
+  add_sync("NegativeDelay", {"--delay", "-1", "src", "tgt"}, "inotifysync: --delay: '-1' is not a number of seconds\n",
+           kUsageHint);
+  add_sync("DelayTwoDots", {"--delay=1.5.5", "src", "tgt"},
+           "inotifysync: --delay: '1.5.5' is not a number of seconds\n", kUsageHint);
   // Bash arithmetic wraps silently past 2^63: a delay that overflows must be refused, not wrapped.
   add_sync("OverflowingDelay", {"--once", "--delay", "99999999999999999999", "src", "tgt"},
            "inotifysync: --delay: '99999999999999999999'", kPrefix | kUsageHint);
@@ -175,40 +192,51 @@ std::vector<Case> cases() {
            "inotifysync: --full-sync-interval: '99999999999999999999'", kPrefix | kUsageHint);
   add_sync("OverflowingRetryMax", {"--once", "--retry-max", "99999999999999999999", "src", "tgt"},
            "inotifysync: --retry-max: '99999999999999999999'", kPrefix | kUsageHint);
-  add_sync("ZeroMaxBatch", {"--max-batch", "0", "src", "tgt"}, "inotifysync: --max-batch: '0' is not a positive integer\n", kUsageHint);
-  add_sync("ExponentMaxBatch", {"--max-batch", "1e3", "src", "tgt"}, "inotifysync: --max-batch: '1e3' is not a positive integer\n",
-           kUsageHint);
+  add_sync("ZeroMaxBatch", {"--max-batch", "0", "src", "tgt"},
+           "inotifysync: --max-batch: '0' is not a positive integer\n", kUsageHint);
+  add_sync("ExponentMaxBatch", {"--max-batch", "1e3", "src", "tgt"},
+           "inotifysync: --max-batch: '1e3' is not a positive integer\n", kUsageHint);
   add_sync("BadDeleteMode", {"--delete", "maybe", "src", "tgt"},
            "inotifysync: --delete: 'maybe' is not one of true, false, startup, running\n", kUsageHint);
-  add_sync("ZeroRetryMax", {"--retry-max", "0", "src", "tgt"}, "inotifysync: --retry-max must be more than 0\n", kUsageHint);
+  add_sync("ZeroRetryMax", {"--retry-max", "0", "src", "tgt"}, "inotifysync: --retry-max must be more than 0\n",
+           kUsageHint);
   add_sync("BadFullSyncInterval", {"--full-sync-interval", "x", "src", "tgt"},
            "inotifysync: --full-sync-interval: 'x' is not a number of seconds\n", kUsageHint);
   add_sync("MissingSource", {"missing", "tgt"}, "inotifysync: source 'missing' does not exist\n");
   add_sync("SourceIsAFile", {"f", "tgt"}, "inotifysync: source 'f' is not a directory\n");
   add_sync("SourceLooksLikeAnOption", {"--", "-src", "tgt"}, "inotifysync: source '-src' does not exist\n");
   add_sync("EmptyTarget", {"src", ""}, "inotifysync: empty target\n");
-  add_sync("DaemonTargetWithoutModule", {"src", "rsync://host"}, "inotifysync: bad target 'rsync://host': no module (rsync://host/module)\n");
+  add_sync("DaemonTargetWithoutModule", {"src", "rsync://host"},
+           "inotifysync: bad target 'rsync://host': no module (rsync://host/module)\n");
   add_sync("DaemonTargetWithoutHost", {"src", "rsync:///mod"}, "inotifysync: bad target 'rsync:///mod': no host\n");
   add_sync("PasswordInTarget", {"src", "rsync://user:pw@host/mod"},
-           "inotifysync: bad target 'rsync://user:pw@host/mod': put the password in --password-file or RSYNC_PASSWORD, not in the target\n");
-  add_sync("ModuleTargetWithoutModule", {"src", "host::"}, "inotifysync: bad target 'host::': no module (host::module)\n");
+           "inotifysync: bad target 'rsync://user:pw@host/mod': put the password in --password-file or RSYNC_PASSWORD, "
+           "not in the target\n");
+  add_sync("ModuleTargetWithoutModule", {"src", "host::"},
+           "inotifysync: bad target 'host::': no module (host::module)\n");
   add_sync("ModuleTargetWithoutHost", {"src", "::mod"}, "inotifysync: bad target '::mod': no host\n");
   add_sync("SshTargetWithoutHost", {"src", ":path"}, "inotifysync: bad target ':path': no host\n");
-  add_sync("TargetInsideSource", {"src", "src/inner"}, "inotifysync: bad target 'src/inner': it is inside the source\n");
+  add_sync("TargetInsideSource", {"src", "src/inner"},
+           "inotifysync: bad target 'src/inner': it is inside the source\n");
   add_sync("TargetContainsSource", {"src", "."}, "inotifysync: bad target '.': it contains the source\n");
   add_sync("TargetIsAFile", {"src", "f"}, "inotifysync: bad target 'f': exists and is not a directory\n");
-  add_sync("TargetParentMissing", {"src", "nodir/sub"}, "inotifysync: bad target 'nodir/sub': parent directory 'nodir' does not exist\n");
-  add_sync("PasswordFileMode644", {"--password-file", "pw644", "src", "rsync://h/m"},
-           "inotifysync: password file 'pw644' has mode 644; it must not be accessible by group or others (chmod 600)\n");
+  add_sync("TargetParentMissing", {"src", "nodir/sub"},
+           "inotifysync: bad target 'nodir/sub': parent directory 'nodir' does not exist\n");
+  add_sync(
+      "PasswordFileMode644", {"--password-file", "pw644", "src", "rsync://h/m"},
+      "inotifysync: password file 'pw644' has mode 644; it must not be accessible by group or others (chmod 600)\n");
   add_sync("PasswordFileMissing", {"--password-file", "pwmissing", "src", "rsync://h/m"},
            "inotifysync: password file 'pwmissing' does not exist\n");
   add_sync("PasswordFileUnreadable", {"--password-file", "pwunread", "src", "rsync://h/m"},
            "inotifysync: cannot read password file 'pwunread'\n", kUnreadable);
   add_sync("PasswordFileIsADirectory", {"--password-file", "src", "src", "rsync://h/m"},
            "inotifysync: password file 'src' is not a regular file\n");
-  add_sync("ExcludeFromMissing", {"--exclude-from", "missing", "src", "tgt"}, "inotifysync: cannot read exclude file 'missing'\n");
-  add_sync("ExcludeFromDirectory", {"--exclude-from", "d", "src", "tgt"}, "inotifysync: cannot read exclude file 'd'\n");
-  add_sync("LogIsADirectory", {"--log", "d", "--once", "src", "tgt"}, "inotifysync: log file 'd' is not a regular file\n");
+  add_sync("ExcludeFromMissing", {"--exclude-from", "missing", "src", "tgt"},
+           "inotifysync: cannot read exclude file 'missing'\n");
+  add_sync("ExcludeFromDirectory", {"--exclude-from", "d", "src", "tgt"},
+           "inotifysync: cannot read exclude file 'd'\n");
+  add_sync("LogIsADirectory", {"--log", "d", "--once", "src", "tgt"},
+           "inotifysync: log file 'd' is not a regular file\n");
   add_sync("LogIsASymlink", {"--log", "loglink", "--once", "src", "tgt"},
            "inotifysync: log file 'loglink' is a symbolic link; refusing to follow it\n");
   // One line from us, not mktemp's own complaint before it.
@@ -240,7 +268,8 @@ std::vector<std::string> command(const Case& c, const std::string& program) {
   std::vector<std::string> argv;
   if ((c.flags & kUnreadable) && ::geteuid() == 0) {
     // Root reads anything; without these capabilities, mode 000 applies to root too.
-    argv = {"/usr/bin/setpriv", "--inh-caps=-dac_override,-dac_read_search", "--bounding-set=-dac_override,-dac_read_search"};
+    argv = {"/usr/bin/setpriv", "--inh-caps=-dac_override,-dac_read_search",
+            "--bounding-set=-dac_override,-dac_read_search"};
   }
   if (std::string(c.tool) == "inotifysync") argv.push_back("/bin/bash");
   argv.push_back(program);
@@ -258,7 +287,9 @@ Process::Options options(const Case& c, const TempDir& t) {
 }
 
 std::string describe(const RunResult& r) {
-  std::string s = r.exit.timed_out ? "timed out" : r.exit.exited ? "exit " + std::to_string(r.exit.code) : "signal " + std::to_string(r.exit.signal);
+  std::string s = r.exit.timed_out ? "timed out"
+                  : r.exit.exited  ? "exit " + std::to_string(r.exit.code)
+                                   : "signal " + std::to_string(r.exit.signal);
   return s + "\n--- stderr ---\n" + r.err + "---";
 }
 
@@ -266,7 +297,8 @@ TEST_P(BadInput, OneClearMessageAndTheDocumentedStatus) {
   const Case& c = GetParam();
   TempDir t("rel-badinput");
   prepare(t);
-  const std::string program = std::string(c.tool) == "inotifysync" ? std::string(LIBWATCH_SOURCE_DIR) + "/scripts/inotifysync" : bin(c.tool);
+  const std::string program =
+      std::string(c.tool) == "inotifysync" ? std::string(LIBWATCH_SOURCE_DIR) + "/scripts/inotifysync" : bin(c.tool);
   // setpriv execs the program by path: argv0 only matters for the tools' getopt messages.
   Process::Options o = options(c, t);
   if (!o.argv0.empty() && (c.flags & kUnreadable) && ::geteuid() == 0) o.argv0.clear();
@@ -279,7 +311,8 @@ TEST_P(BadInput, OneClearMessageAndTheDocumentedStatus) {
   if (c.flags & kUsageHint) {
     const std::string hint = "Try 'inotifysync --help' for more information.\n";
     EXPECT_TRUE(got.size() >= hint.size() && got.compare(got.size() - hint.size(), hint.size(), hint) == 0)
-        << "no --help hint\n" << describe(r);
+        << "no --help hint\n"
+        << describe(r);
     if (got.size() >= hint.size()) got.resize(got.size() - hint.size());
   }
   if (c.flags & kPrefix) {
@@ -300,9 +333,8 @@ TEST_P(BadInput, OneClearMessageAndTheDocumentedStatus) {
   EXPECT_TRUE(theirs.exit.exited && theirs.exit.code == r.exit.code) << "the reference: " << describe(theirs);
 }
 
-INSTANTIATE_TEST_SUITE_P(, BadInput, ::testing::ValuesIn(cases()), [](const auto& info) {
-  return std::string(info.param.tool) + "_" + info.param.name;
-});
+INSTANTIATE_TEST_SUITE_P(, BadInput, ::testing::ValuesIn(cases()),
+                         [](const auto& info) { return std::string(info.param.tool) + "_" + info.param.name; });
 
 TEST(BadInputTable, HasAtLeast60Cases) { EXPECT_GE(cases().size(), 60u); }
 

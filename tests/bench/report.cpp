@@ -167,7 +167,7 @@ int main(int argc, char** argv) {
     }
     if (row.target != Target::info && !ours.errors.empty()) result = "FAIL";
     if (result == "FAIL") all_met = false;
-    const std::size_t n = ref.values.empty() ? ours.values.size()
+    const std::size_t n = ref.values.empty()    ? ours.values.size()
                           : ours.values.empty() ? ref.values.size()
                                                 : std::min(ref.values.size(), ours.values.size());
     std::printf("%-32s %-6s %-2zu %-27s %-27s %-9s %-10s %s\n", row.label, row.unit, n, summary(ref, row.scale).c_str(),

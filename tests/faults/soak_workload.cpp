@@ -218,12 +218,13 @@ int run(const std::string& root, double seconds) {
     // At most kOpsPerSecond on average (a burst is one operation), and now and then a pause, so
     // that the consumers also see the tree at rest.
     constexpr double kOpsPerSecond = 200;
-    auto due = start + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(w.ops / kOpsPerSecond));
+    auto due =
+        start + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(w.ops / kOpsPerSecond));
     if (due > Clock::now()) std::this_thread::sleep_until(due);
     if (w.ops % 2000 == 0) ::usleep(200000);
   }
-  std::printf("workload: %lu operations, %lu changes to print, %zu files and %zu directories at the end\n", w.ops, w.events,
-              w.files.size(), w.dirs.size());
+  std::printf("workload: %lu operations, %lu changes to print, %zu files and %zu directories at the end\n", w.ops,
+              w.events, w.files.size(), w.dirs.size());
   return 0;
 }
 
@@ -323,11 +324,14 @@ int check(const std::string& root, const std::string& events_file) {
     if (!model.count(e)) lost.push_back(e);
   for (const auto& e : model)
     if (!disk.count(e)) extra.push_back(e);
-  std::printf("printed %lu events; the replay gives %zu entries, the disk holds %zu; %zu never printed, %zu wrongly "
-              "printed, %lu overflows\n",
-              printed, model.size(), disk.size(), lost.size(), extra.size(), overflows);
-  for (std::size_t i = 0; i < lost.size() && i < 15; ++i) std::printf("  on disk, not in the events: %s\n", lost[i].c_str());
-  for (std::size_t i = 0; i < extra.size() && i < 15; ++i) std::printf("  in the events, not on disk: %s\n", extra[i].c_str());
+  std::printf(
+      "printed %lu events; the replay gives %zu entries, the disk holds %zu; %zu never printed, %zu wrongly "
+      "printed, %lu overflows\n",
+      printed, model.size(), disk.size(), lost.size(), extra.size(), overflows);
+  for (std::size_t i = 0; i < lost.size() && i < 15; ++i)
+    std::printf("  on disk, not in the events: %s\n", lost[i].c_str());
+  for (std::size_t i = 0; i < extra.size() && i < 15; ++i)
+    std::printf("  in the events, not on disk: %s\n", extra[i].c_str());
   return lost.empty() && extra.empty() && overflows == 0 ? 0 : 1;
 }
 

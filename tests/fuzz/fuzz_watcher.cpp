@@ -142,7 +142,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   ::close(::open(mark.c_str(), O_CREAT | O_WRONLY | O_CLOEXEC, 0644));
   bool seen = false;
   for (auto end = libwatch::Clock::now() + 10s; !seen && libwatch::Clock::now() < end;)
-    if (auto ev = w.next(libwatch::Clock::now() + 100ms)) seen = ev->name == "sentinel" && w.path(ev->watch) == root + "/";
+    if (auto ev = w.next(libwatch::Clock::now() + 100ms))
+      seen = ev->name == "sentinel" && w.path(ev->watch) == root + "/";
   if (!seen) fuzz::fail("the sentinel event never came: " + log);
   drain(w, 60ms);
 
