@@ -188,6 +188,6 @@ int main(int argc, char** argv) {
     std::printf("\nfailed trials:\n");
     for (const auto& n : notes) std::printf("  %s\n", n.c_str());
   }
-  std::printf("\n%s\n", all_met ? "all targets met" : "some targets NOT met");
+  std::printf("\n%s\n", all_met ? "every target measured in this run is met" : "some targets are NOT met");
   return all_met ? 0 : 1;
 }
