@@ -46,7 +46,7 @@ install(FILES LICENSE DESTINATION ${CMAKE_INSTALL_DOCDIR} RENAME copyright)
 # of the distribution's inotify-tools (same program names and man pages).
 set(CPACK_PACKAGE_NAME libwatch)
 set(CPACK_PACKAGE_VENDOR "The libwatch authors")
-set(CPACK_PACKAGE_CONTACT "libwatch maintainers <maintainers@libwatch.invalid>" CACHE STRING
+set(CPACK_PACKAGE_CONTACT "libwatch maintainers <maintainers@users.noreply.b-seed-6a6217be.example>" CACHE STRING
     "Maintainer field of the .deb")
 set(CPACK_PACKAGE_DESCRIPTION_SUMMARY "inotify-tools compatible inotifywait/inotifywatch, inotifysync and libwatch")
 set(CPACK_PACKAGE_DESCRIPTION

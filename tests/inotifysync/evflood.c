@@ -13,12 +13,12 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-int main(int argc, char **argv) {
+int main(int argc, char** argv) {
   if (argc != 3) {
     fprintf(stderr, "usage: evflood DIR COUNT\n");
     return 2;
   }
-  char *end = NULL;
+  char* end = NULL;
   long long count = strtoll(argv[2], &end, 10);
   if (*argv[2] == '\0' || *end != '\0' || count < 0) {
     fprintf(stderr, "evflood: bad COUNT '%s'\n", argv[2]);
@@ -29,7 +29,7 @@ int main(int argc, char **argv) {
     fprintf(stderr, "evflood: %s: %s\n", argv[1], strerror(errno));
     return 1;
   }
-  const char *names[2] = {"flood-a", "flood-b"};
+  const char* names[2] = {"flood-a", "flood-b"};
   for (int i = 0; i < 2; i++) {
     int fd = openat(dir, names[i], O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
     if (fd < 0) {

@@ -428,9 +428,13 @@ TEST(Options, Live) {
   ASSERT_TRUE(p.options) << p.message;
   EXPECT_EQ(p.options->live, 1.0);
   EXPECT_EQ(p.options->operands, std::vector<std::string>{"d"});
-  p = parse({"--li=0.25", "d"});
+  p = parse({"--live=0.25", "d"});
   ASSERT_TRUE(p.options) << p.message;
   EXPECT_EQ(p.options->live, 0.25);
+  // An addition takes no abbreviation: "--li" stays the reference's unknown option.
+  p = parse({"--li=0.25", "d"});
+  EXPECT_FALSE(p.options);
+  EXPECT_EQ(p.status, 1);
   p = parse({"--live", "2", "d"});  // an optional argument needs '=': "2" is an operand
   ASSERT_TRUE(p.options) << p.message;
   EXPECT_EQ(p.options->live, 1.0);

@@ -60,7 +60,7 @@ constexpr toolcommon::OptionSpec kOptions[] = {
     {kTimeout, 't', "timeout", ArgKind::required},
     {kAscending, 'a', "ascending", ArgKind::required},
     {kDescending, 'd', "descending", ArgKind::required},
-    {kLive, 0, "live", ArgKind::optional},
+    {kLive, 0, "live", ArgKind::optional, /*exact_only=*/true},  // an addition: no new abbreviations
     // --version must be spelled out in full: "--v", "--ve" and "--ver" still mean --verbose, and
     // "--vers" ... "--versio" are still unrecognized, exactly as with the reference.
     {kVersion, 0, "version", ArgKind::none, /*exact_only=*/true},
