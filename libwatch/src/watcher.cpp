@@ -109,7 +109,11 @@ struct Watcher::Impl {
   std::condition_variable room_cv;
   std::deque<Chunk> shared;
   std::size_t shared_bytes = 0;
-  bool consumer_waiting = false;
+  // The consumer is in its own poll of the kernel (it reads what comes; the reader stays out).
+  std::atomic<bool> consumer_waiting{false};
+  // When the consumer last took events (from the kernel or from the reader): the reader thread
+  // drains the kernel only after the consumer has been away from it for a while.
+  std::atomic<std::int64_t> consumer_fetch_ns{0};
   bool stopping = false;
   std::vector<Chunk> pool;
   Fd stop_fd;
@@ -224,8 +228,11 @@ struct Watcher::Impl {
   // reading
   Chunk new_chunk();
   void recycle(Chunk&& c);
-  ssize_t read_kernel(std::deque<Chunk>& into);
+  ssize_t read_kernel(std::deque<Chunk>& into, bool* emptied = nullptr);
+  bool take_shared_locked();
   bool fetch_locked();
+  bool drained = false;           // consumer: its last read left the kernel queue empty
+  Clock::time_point last_wake{};  // consumer: when its last wait ended with events
   enum class Wait { got, timeout, interrupted };
   Wait wait_fetch(std::optional<Clock::time_point> wake);
   std::optional<RawEvent> next_raw();
@@ -316,42 +323,56 @@ void Watcher::Impl::recycle(Chunk&& c) {
 }
 
 // One non-blocking read, appended to the last chunk when it has room. Returns the bytes read
-// (0 when nothing was there).
-ssize_t Watcher::Impl::read_kernel(std::deque<Chunk>& into) {
+// (0 when nothing was there). *emptied: the queue is empty now (a read that leaves room for
+// another event has taken everything there was).
+ssize_t Watcher::Impl::read_kernel(std::deque<Chunk>& into, bool* emptied) {
   if (into.empty() || kChunkBytes - into.back().size < kMinReadRoom) into.push_back(new_chunk());
   Chunk& c = into.back();
   for (;;) {
     ssize_t n = ::read(ifd.get(), c.data.get() + c.size, kChunkBytes - c.size);
     if (n > 0) {
       c.size += static_cast<std::size_t>(n);
+      if (emptied) *emptied = kChunkBytes - c.size >= kMinReadRoom;
       return n;
     }
     if (n < 0 && errno == EINTR) continue;
+    if (emptied) *emptied = true;
     return 0;  // EAGAIN (or an error that the next poll will report again)
   }
+}
+
+static std::int64_t now_ns() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(Clock::now().time_since_epoch()).count();
+}
+
+// With m held: take what the reader thread queued.
+bool Watcher::Impl::take_shared_locked() {
+  if (shared.empty()) return false;
+  bool was_full = shared_bytes >= opts.queue_bytes;
+  for (auto& c : shared) local.push_back(std::move(c));
+  shared.clear();
+  shared_bytes = 0;
+  if (was_full) room_cv.notify_one();
+  consumer_fetch_ns.store(now_ns(), std::memory_order_relaxed);
+  return true;
 }
 
 // With m held: take what the reader thread queued, or read the kernel directly. Both readers
 // hold m while reading, so events stay in the kernel's order.
 bool Watcher::Impl::fetch_locked() {
-  if (!shared.empty()) {
-    bool was_full = shared_bytes >= opts.queue_bytes;
-    for (auto& c : shared) local.push_back(std::move(c));
-    shared.clear();
-    shared_bytes = 0;
-    if (was_full) room_cv.notify_one();
-    return true;
-  }
-  return read_kernel(local) > 0;
+  if (take_shared_locked()) return true;
+  bool got = read_kernel(local, &drained) > 0;
+  consumer_fetch_ns.store(now_ns(), std::memory_order_relaxed);
+  return got;
 }
 
 Watcher::Impl::Wait Watcher::Impl::wait_fetch(std::optional<Clock::time_point> wake) {
   {
     std::lock_guard l(m);
-    if (fetch_locked()) return Wait::got;
+    if (take_shared_locked()) return Wait::got;
     // From here on the reader thread leaves the kernel to us: we are the one polling it, so
     // the event reaches us without a hand-over between threads (latency).
-    consumer_waiting = true;
+    consumer_waiting.store(true, std::memory_order_release);
   }
   for (;;) {
     timespec ts{};
@@ -367,53 +388,69 @@ Watcher::Impl::Wait Watcher::Impl::wait_fetch(std::optional<Clock::time_point> w
     pollfd p{ifd.get(), POLLIN, 0};
     int r = ::ppoll(&p, 1, tsp, opts.wait_sigmask ? &*opts.wait_sigmask : nullptr);
     int err = errno;
+    if (r > 0 && opts.coalesce.count() > 0) {
+      // Events are streaming in (the previous wait ended moments ago): let a few more arrive so
+      // that they are read, handled and written together. A first event after a quiet spell is
+      // taken at once.
+      auto now = Clock::now();
+      bool streaming = now - last_wake < std::chrono::milliseconds(1);
+      last_wake = now;
+      if (streaming) {
+        auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(opts.coalesce).count();
+        timespec pause{static_cast<time_t>(ns / 1000000000), static_cast<long>(ns % 1000000000)};
+        ::nanosleep(&pause, nullptr);
+      }
+    }
     std::lock_guard l(m);
     if (r < 0 && err == EINTR) {
-      consumer_waiting = false;
+      consumer_waiting.store(false, std::memory_order_release);
       return Wait::interrupted;
     }
     if (r > 0 && fetch_locked()) {
-      consumer_waiting = false;
+      consumer_waiting.store(false, std::memory_order_release);
       return Wait::got;
     }
     if (r == 0 || (r < 0 && err != EINTR)) {
-      consumer_waiting = false;
+      consumer_waiting.store(false, std::memory_order_release);
       return Wait::timeout;
     }
   }
 }
 
+// The reader thread does not compete with the consumer for events. While the consumer waits on
+// the kernel itself it only wakes every few milliseconds to see whether that is still so (no
+// wake-up per event, no hand-over: latency). Once the consumer is busy elsewhere, it watches the
+// kernel, and drains it into the shared queue when the consumer has not come for events for a
+// couple of milliseconds (its own reader stalled, a long rescan), so that the kernel's queue
+// (max_queued_events, 16384 by default) never fills behind a slow consumer.
 void Watcher::Impl::reader_main() {
-  pollfd p[2] = {{ifd.get(), POLLIN, 0}, {stop_fd.get(), POLLIN, 0}};
-  auto nap = [] {
-    // Let events accumulate: reads stay large and wake-ups few. The kernel queue holds
-    // max_queued_events (16384 by default), far more than arrive in a millisecond.
-    timespec ts{0, 1000000};
-    ::nanosleep(&ts, nullptr);
-  };
+  constexpr int kPeriodMs = 10;
+  constexpr std::int64_t kAbsentNs = 2'000'000;
+  const timespec nap{0, 1'000'000};
   for (;;) {
-    int r = ::poll(p, 2, -1);
-    if (r < 0) {
-      if (errno == EINTR) continue;
-      return;
+    const bool away = !consumer_waiting.load(std::memory_order_acquire);
+    pollfd p[2] = {{stop_fd.get(), POLLIN, 0}, {ifd.get(), POLLIN, 0}};
+    int r = ::poll(p, away ? 2 : 1, kPeriodMs);
+    if (r < 0 && errno != EINTR) return;
+    if (p[0].revents) return;  // stopping
+    if (!away || !(p[1].revents & POLLIN) || consumer_waiting.load(std::memory_order_acquire)) continue;
+    if (now_ns() - consumer_fetch_ns.load(std::memory_order_relaxed) < kAbsentNs) {
+      ::nanosleep(&nap, nullptr);  // the consumer is at work and will come for them
+      continue;
     }
-    if (p[1].revents) return;
     {
       std::unique_lock l(m);
       if (stopping) return;
-      if (consumer_waiting) {
-        l.unlock();
-        nap();
-        continue;
-      }
+      if (consumer_waiting.load(std::memory_order_relaxed)) continue;
       if (shared_bytes >= opts.queue_bytes) {
-        // Full: stop draining. The kernel queue fills next and reports IN_Q_OVERFLOW, which
-        // is delivered and repaired like any other overflow.
+        // Full: stop draining. The kernel queue fills next and reports IN_Q_OVERFLOW, which is
+        // delivered and repaired like any other overflow.
         room_cv.wait(l, [this] { return stopping || shared_bytes < opts.queue_bytes; });
         continue;
       }
-      for (int i = 0; i < 64 && shared_bytes < opts.queue_bytes; ++i) {
-        ssize_t n = read_kernel(shared);
+      bool emptied = false;
+      for (int i = 0; i < 64 && shared_bytes < opts.queue_bytes && !emptied; ++i) {
+        ssize_t n = read_kernel(shared, &emptied);
         if (n <= 0) break;
         shared_bytes += static_cast<std::size_t>(n);
       }
@@ -422,7 +459,7 @@ void Watcher::Impl::reader_main() {
         shared.pop_back();
       }
     }
-    nap();
+    ::nanosleep(&nap, nullptr);  // let events accumulate: large reads, few wake-ups
   }
 }
 
@@ -1156,8 +1193,11 @@ std::optional<Event> Watcher::next(std::optional<Clock::time_point> deadline) {
       continue;
     }
     {
+      // After a read that emptied the kernel queue, another read would only say EAGAIN: the
+      // wait below (poll) finds out whether more has come.
       std::lock_guard l(I.m);
-      if (I.fetch_locked()) continue;
+      if (I.take_shared_locked()) continue;
+      if (!I.drained && I.fetch_locked()) continue;
     }
     // Nothing more has arrived: pending directory moves whose grace period passed are moves
     // out of the tree.

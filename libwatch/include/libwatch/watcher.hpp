@@ -50,8 +50,13 @@ struct WatcherOptions {
   // How long an unpaired IN_MOVED_FROM of a directory waits for its IN_MOVED_TO before the
   // directory is taken as moved out of the tree.
   std::chrono::milliseconds move_grace{20};
-  // Drain the kernel queue from a background thread while the consumer is busy elsewhere.
+  // Drain the kernel queue from a background thread while the consumer is busy elsewhere (once it
+  // has left the kernel alone for 2 ms; while the consumer waits, the thread looks every 10 ms).
   bool reader_thread = true;
+  // While events stream in (a wait ends less than 1 ms after the previous one), pause this long
+  // before reading, so that events are read, handled and written in batches. An event after a
+  // quiet spell is read at once. Zero: never pause.
+  std::chrono::microseconds coalesce{200};
   // Upgrade the self-caused bits (OPEN/ACCESS/CLOSE_NOWRITE) only after a directory has been
   // read, so that our own reads do not show up as events (D14).
   bool hide_own_reads = true;
@@ -105,9 +110,10 @@ class Watcher {
 
   // Called synchronously from add() and next().
   void on_warning(std::function<void(const Warning&)> handler);
-  // Called by next() right before it blocks waiting for the kernel (nothing is ready to deliver):
-  // the moment for a writer to flush what it has buffered, so that readers see every event at once
-  // while bursts still go out in large writes.
+  // Called by next() right before it waits for the kernel, having nothing buffered to deliver:
+  // the moment for a writer to flush what it has, so that readers see every event at once while
+  // bursts still go out in large writes. (Events that arrived since the last read may be waiting
+  // already: the wait then returns at once.)
   void on_idle(std::function<void()> handler);
   // Called just before a watch leaves the table (deleted, moved out, vanished in a rescan),
   // while its path can still be rendered.
