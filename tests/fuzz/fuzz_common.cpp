@@ -1,6 +1,7 @@
 // What every target links: the failure report, and for the g++ build a main() that replays corpus
 // files (libFuzzer brings its own main in the clang build).
 #include <dirent.h>
+#include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -25,6 +26,14 @@ int report_fd = 2;
 void fail(const std::string& what) {
   std::string msg = "FUZZ PROPERTY FAILED: " + what + "\n";
   [[maybe_unused]] ssize_t n = ::write(report_fd, msg.data(), msg.size());
+  // libFuzzer may have closed our stderr (-close_fd_mask): scripts/fuzz names a file for it.
+  if (const char* log = std::getenv("FUZZ_FAIL_LOG")) {
+    int fd = ::open(log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+    if (fd >= 0) {
+      n = ::write(fd, msg.data(), msg.size());
+      ::close(fd);
+    }
+  }
   std::abort();
 }
 
