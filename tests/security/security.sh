@@ -104,9 +104,15 @@ CONF
 
 # Starts inotifysync "$@" in the background with its log in $T/sync.log; waits until the initial
 # full sync has succeeded. Sets SYNC_PID.
+# SYNC_PATH and SYNC_PASSWORD (when set) go into inotifysync's environment only: the commands
+# this test runs itself must not be counted.
 start_sync() {
   : >"$T/sync.log"
-  bash "$SYNC" --delay 0.2 --log "$T/sync.log" "$@" 2>>"$T/sync.err" &
+  if [ -n "${SYNC_PASSWORD:-}" ]; then
+    PATH=${SYNC_PATH:-$PATH} RSYNC_PASSWORD=$SYNC_PASSWORD bash "$SYNC" --delay 0.2 --log "$T/sync.log" "$@" 2>>"$T/sync.err" &
+  else
+    PATH=${SYNC_PATH:-$PATH} bash "$SYNC" --delay 0.2 --log "$T/sync.log" "$@" 2>>"$T/sync.err" &
+  fi
   SYNC_PID=$!
   pids+=("$SYNC_PID")
   wait_for 30 grep -q 'full sync, .* rsync exit 0' "$T/sync.log" || fail "no initial full sync"
@@ -257,14 +263,15 @@ password() {
   make_spies "$secret"
   local -a auth
   if [ "$how" = env ]; then
-    export RSYNC_PASSWORD=$secret
+    SYNC_PASSWORD=$secret
     auth=()
   else
     printf '%s\n' "$secret" >"$T/pw"
     chmod 600 "$T/pw"
     auth=(--password-file "$T/pw")
   fi
-  PATH=$T/spy:$PATH start_sync -v --status "$T/status" "${auth[@]}" "$T/src" "rsync://tester@127.0.0.1:$PORT/m"
+  SYNC_PATH=$T/spy:$PATH
+  start_sync -v --status "$T/status" "${auth[@]}" "$T/src" "rsync://tester@127.0.0.1:$PORT/m"
   printf 'y\n' >"$T/src/b"
   mkdir "$T/src/d"
   printf 'z\n' >"$T/src/d/c"
@@ -277,7 +284,6 @@ password() {
   wait_for 10 grep -q 'last error: .*rsync exit' "$T/status" || fail "the failure is not in the status file"
   kill -TERM "$SYNC_PID"
   wait "$SYNC_PID" || true   # exit 3: the last batch could not be sent
-  unset RSYNC_PASSWORD
   check_secret "$secret"
 }
 
