@@ -1169,6 +1169,7 @@ std::optional<Event> Watcher::next(std::optional<Clock::time_point> deadline) {
   Impl& I = *impl_;
   interrupted_ = false;
   I.apply_deferred();
+  bool final_pass = false;
   for (;;) {
     if (I.synth_pos < I.synth.size()) {
       const auto& s = I.synth[I.synth_pos++];
@@ -1219,7 +1220,12 @@ std::optional<Event> Watcher::next(std::optional<Clock::time_point> deadline) {
         interrupted_ = true;
         return std::nullopt;
       case Impl::Wait::timeout:
-        if (deadline && Clock::now() >= *deadline) return std::nullopt;
+        if (deadline && Clock::now() >= *deadline) {
+          // One more pass first: the verdicts on moves and arrivals that fell due while this
+          // thread was not running are applied before the caller looks at the table.
+          if (final_pass) return std::nullopt;
+          final_pass = true;
+        }
         continue;
     }
   }
