@@ -506,6 +506,90 @@ scenario_watcher() {
   [ "$rc" = 2 ] || fail "exit status $rc after the source was removed, expected 2"
 }
 
+# Starts an sshd of our own on 127.0.0.1 that lets root in with a key made here, and points
+# rsync at it through RSYNC_RSH (inherited by inotifysync and its rsync).
+start_sshd() {
+  local port _ pid
+  ssh-keygen -q -t ed25519 -N '' -f "$T/hostkey" || fail "ssh-keygen failed"
+  ssh-keygen -q -t ed25519 -N '' -f "$T/id" || fail "ssh-keygen failed"
+  cp "$T/id.pub" "$T/authorized_keys"
+  chmod 600 "$T/authorized_keys"
+  [ -d /run/sshd ] || mkdir -m 755 /run/sshd   # sshd's privilege separation directory
+  export RSYNC_RSH
+  for _ in 1 2 3 4 5 6 7 8 9 10; do
+    port=$((20000 + (RANDOM * 32768 + RANDOM) % 40000))
+    printf '%s\n' "Port $port" "ListenAddress 127.0.0.1" "HostKey $T/hostkey" "PidFile $T/sshd.pid" \
+      "AuthorizedKeysFile $T/authorized_keys" "StrictModes no" "UsePAM no" "PasswordAuthentication no" \
+      "KbdInteractiveAuthentication no" "PermitRootLogin prohibit-password" >"$T/sshd_config"
+    /usr/sbin/sshd -D -e -f "$T/sshd_config" 2>>"$T/sshd.log" &
+    pid=$!
+    started_pids+=("$pid")
+    RSYNC_RSH="ssh -p $port -i $T/id -o BatchMode=yes -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o LogLevel=ERROR"
+    # shellcheck disable=SC2086,SC2317 # RSYNC_RSH is a command line, as rsync splits it; called through wait_for
+    ssh_ready() { kill -0 "$pid" 2>/dev/null && $RSYNC_RSH root@127.0.0.1 true </dev/null 2>/dev/null; }
+    if wait_for 10 ssh_ready; then
+      note "sshd on port $port"
+      return 0
+    fi
+    kill "$pid" 2>/dev/null || true
+    wait "$pid" 2>/dev/null || true
+  done
+  fail "could not start sshd"
+}
+
+# Bytes inotifysync reports sent in its log lines after line $1.
+bytes_sent_after() {
+  tail -n +"$(($1 + 1))" "$T/sync.log" | grep -o '[0-9]* bytes sent' | awk '{ n += $1 } END { print n + 0 }'
+}
+
+# An ssh target ([user@]host:path): a real sshd on 127.0.0.1. Root only, because an sshd of
+# our own needs its privilege separation user and /run/sshd; CI runs as root.
+scenario_ssh() {
+  if [ "$(id -u)" != 0 ]; then
+    note "SKIP: starting an sshd of our own needs root"
+    exit 77
+  fi
+  if [ ! -x /usr/sbin/sshd ] || ! command -v ssh-keygen >/dev/null; then
+    note "SKIP: openssh-server is not installed (scripts/setup installs it)"
+    exit 77
+  fi
+  local s=$T/src d=$T/ssh-target mark sent
+  seed_tree "$s"
+  # Names the remote shell must not interpret.
+  printf 'x\n' >"$s/-rf"
+  printf 'x\n' >"$s/\$(touch pwned)"
+  printf 'x\n' >"$s/a b;c"
+  start_sshd
+  start_sync "${DELAY[@]}" "$s" "root@127.0.0.1:$d"
+  converge "$s" "$d" 30 "initial sync over ssh"
+  printf 'new\n' >"$s/new"
+  mv "$s/dir" "$s/dir2"
+  chmod 751 "$s/dir2/sub"
+  rm "$s/one.txt"
+  printf 'y\n' >"$s/dir2/\`id\`"
+  converge "$s" "$d" 30 "changes over ssh"
+  # A big file moved into another directory whose parent is then renamed: not sent again.
+  mkdir -p "$s/m1" "$s/m2"
+  head -c $((8 << 20)) /dev/urandom >"$s/m1/big"
+  converge "$s" "$d" 30 "an 8 MiB file over ssh"
+  # shellcheck disable=SC2317 # called through wait_for
+  big_batch_logged() { [ "$(bytes_sent_after 0)" -ge $((8 << 20)) ]; }
+  wait_for 10 big_batch_logged || fail "the batch that sent the 8 MiB file was not logged"
+  mark=$(wc -l <"$T/sync.log")
+  mv "$s/m1/big" "$s/m2/big"
+  mv "$s/m2" "$s/m3"
+  converge "$s" "$d" 30 "a moved 8 MiB file over ssh"
+  # shellcheck disable=SC2317 # called through wait_for
+  moves_logged() { tail -n +"$((mark + 1))" "$T/sync.log" | grep -q 'bytes sent'; }
+  wait_for 10 moves_logged || fail "no batch logged after the moves"
+  sent=$(bytes_sent_after "$mark")
+  note "inotifysync sent $sent bytes over ssh for the moves of an 8 MiB file"
+  ((sent < (1 << 20))) || fail "the moved file was sent again: $sent bytes"
+  find "$T" / /root "$d" -maxdepth 1 -name pwned 2>/dev/null | grep -q . && fail "a file name was executed by a shell"
+  stop_sync
+  [ "$SYNC_RC" = 0 ] || fail "exit status $SYNC_RC after SIGTERM"
+}
+
 scenario_shellcheck() {
   shellcheck -x "$repo/scripts/inotifysync" "$here/lib.sh" "$here/scenarios.sh" "$here"/measure*.sh
 }
