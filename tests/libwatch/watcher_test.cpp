@@ -5,6 +5,7 @@
 #include <pthread.h>
 #include <signal.h>
 #include <sys/inotify.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -737,6 +738,27 @@ TEST_F(WatcherTest, MoveOutOfTreeStopsEvents) {
     EXPECT_TRUE(ev[i].name != "f1" && ev[i].name != "f2" && ev[i].name != "newdir") << describe(ev[i]);
   }
   EXPECT_EQ(w.watch_count(), 2u);
+}
+
+// A consumer whose waits end late (a loaded machine; here a timer slack of 200 ms on this thread)
+// must still find the verdict on a move out of the tree applied when next() returns at its
+// deadline, if the grace period ran out before that deadline.
+TEST_F(WatcherTest, MoveVerdictDueBeforeALateDeadlineIsApplied) {
+  mkdirs({"x/s1"});
+  mkdir_p(tmp / "out");
+  Watcher w;
+  w.add(root, opts(IN_CREATE, kTrack));
+  ASSERT_EQ(w.watch_count(), 3u);
+  do_rename(disk("x"), tmp / "out/x");
+  std::vector<Rec> ev;
+  ASSERT_TRUE(collect_until_event(w, ev, [](const Rec& r) { return is_dir_move_from(r.mask) && r.name == "x"; }))
+      << describe(ev);
+  ASSERT_EQ(::prctl(PR_SET_TIMERSLACK, 200'000'000UL, 0, 0, 0), 0);
+  const auto deadline = Clock::now() + 3 * std::chrono::milliseconds(20);  // three grace periods
+  while (w.next(deadline)) {
+  }
+  ::prctl(PR_SET_TIMERSLACK, 0UL, 0, 0, 0);  // back to the default
+  EXPECT_EQ(w.watch_count(), 1u) << join(table_paths(w));
 }
 
 TEST_F(WatcherTest, MoveInIsWatchedAndScanned) {
