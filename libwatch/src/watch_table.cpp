@@ -170,6 +170,12 @@ void WatchTable::mark(WatchId id) noexcept {
 }
 bool WatchTable::marked(WatchId id) const noexcept { return contains(id) && node(id).epoch == epoch_; }
 
+bool WatchTable::under_unnamed(WatchId id) const noexcept {
+  for (WatchId a = id; a != kNoWatch && contains(a); a = node(a).parent)
+    if (node(a).flags & kUnnamed) return true;
+  return false;
+}
+
 void WatchTable::unname(WatchId id) {
   if (!contains(id) || (node(id).flags & (kRoot | kDetached))) return;
   child_erase(id);

@@ -251,6 +251,8 @@ struct Watcher::Impl {
   Fd open_dir_path(const std::string& p);
   int watch_of(int fd);
   void expire_moves(bool all_due, Clock::time_point now);
+  void settle_moves_above(WatchId id);
+  void settle_moves(const std::vector<PendingMove>& due);
   void drop_subtree(WatchId id);
   void apply_deferred();
   void rescan();
@@ -968,6 +970,30 @@ void Watcher::Impl::expire_moves(bool all_due, Clock::time_point now) {
       ++it;
     }
   }
+  settle_moves(due);
+}
+
+// An event from inside a directory whose MOVED_FROM is still unpaired: the rename that queued the
+// MOVED_FROM queued its MOVED_TO right after it (the kernel reports both while the directories
+// are locked), so there is none to wait for. The directory left the tree, or went into one we do
+// not watch yet (whose scan will find it): decide now, before its events are shown under a path
+// that is no longer its own.
+void Watcher::Impl::settle_moves_above(WatchId id) {
+  std::vector<PendingMove> due;
+  for (auto it = moves.begin(); it != moves.end();) {
+    bool above = false;
+    for (WatchId a = id; a != kNoWatch && !above; a = table.parent(a)) above = a == it->id;
+    if (above) {
+      due.push_back(*it);
+      it = moves.erase(it);
+    } else {
+      ++it;
+    }
+  }
+  settle_moves(due);
+}
+
+void Watcher::Impl::settle_moves(const std::vector<PendingMove>& due) {
   for (const PendingMove& pm : due) {
     WatchId id = pm.id;  // (an id freed meanwhile is not handed out again before this loop ends)
     if (table.is_placeholder(id)) {
@@ -997,6 +1023,14 @@ std::optional<Event> Watcher::Impl::process(const RawEvent& r) {
   }
   WatchId id = table.find(r.wd);
   if (id == kNoWatch) return std::nullopt;  // a watch we already dropped
+  // (The directory's own MOVE_SELF, DELETE_SELF and IGNORED are news about it from where it was:
+  // shown under that path, as the reference does; the grace period decides.)
+  if (!moves.empty() && !(r.mask & (IN_MOVE_SELF | IN_DELETE_SELF | IN_IGNORED | IN_UNMOUNT)) &&
+      table.under_unnamed(id)) {
+    settle_moves_above(id);
+    id = table.find(r.wd);
+    if (id == kNoWatch) return std::nullopt;  // it left the tree with the directory that moved
+  }
   Event ev{id, r.wd, r.mask, r.cookie, r.name, false};
   if (is_ignored(r.mask)) {
     release_next = id;  // after the caller has seen it (and could print its path)

@@ -37,9 +37,10 @@ void disk_dirs(const std::string& dir, const std::string& shown, std::set<std::s
   ::closedir(d);
 }
 
-// Consumes events until the deadline passes with nothing new.
+// Consumes events until the deadline passes with nothing new. A signal (libFuzzer's SIGALRM
+// for -timeout comes every few seconds) only interrupts the wait: go on.
 void drain(libwatch::Watcher& w, std::chrono::milliseconds quiet) {
-  while (w.next(libwatch::Clock::now() + quiet)) {
+  while (w.next(libwatch::Clock::now() + quiet) || w.interrupted()) {
   }
 }
 

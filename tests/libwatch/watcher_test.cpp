@@ -740,6 +740,28 @@ TEST_F(WatcherTest, MoveOutOfTreeStopsEvents) {
   EXPECT_EQ(w.watch_count(), 2u);
 }
 
+// Events from inside a directory that has left the tree, read before the grace period for its
+// MOVED_TO ran out: the rename queued its MOVED_TO (if any) right after the MOVED_FROM, so the
+// directory is known to be gone, and what happens inside it is not shown under its old path.
+TEST_F(WatcherTest, EventsFromADirectoryInTransitAreNotShownUnderItsOldPath) {
+  mkdirs({"x/s1", "keep"});
+  mkdir_p(tmp / "out");
+  Watcher w;
+  w.add(root, opts(IN_CREATE | IN_DELETE, kTrack));
+  ASSERT_EQ(w.watch_count(), 4u);
+  // Both before anything is read: the MOVED_FROM and the creations come in one read.
+  do_rename(disk("x"), tmp / "out/x");
+  create_file(tmp / "out/x/f1");
+  create_file(tmp / "out/x/s1/f2");
+  create_file(disk("sentinel"));
+  std::vector<Rec> ev;
+  ASSERT_TRUE(collect_until_event(w, ev, named("sentinel"))) << describe(ev);
+  for (const auto& r : ev) EXPECT_TRUE(r.name != "f1" && r.name != "f2") << describe(r);
+  EXPECT_GE(find_first(ev, [](const Rec& r) { return is_dir_move_from(r.mask) && r.name == "x"; }), 0) << describe(ev);
+  EXPECT_EQ(w.watch_count(), 2u) << join(table_paths(w));
+  EXPECT_EQ(table_paths(w), disk_dirs(root));
+}
+
 // A consumer whose waits end late (a loaded machine; here a timer slack of 200 ms on this thread)
 // must still find the verdict on a move out of the tree applied when next() returns at its
 // deadline, if the grace period ran out before that deadline.

@@ -150,6 +150,9 @@ void Format::render(const EventView& ev, std::string& out) {
     out += '\n';
     return;
   }
+  // One time for the whole event, however many %T it has.
+  std::string_view when;
+  bool have_when = false;
   for (const Piece& p : pieces_) {
     switch (p.kind) {
       case Kind::literal:
@@ -168,7 +171,11 @@ void Format::render(const EventView& ev, std::string& out) {
         fmt::format_to(std::back_inserter(out), "{:x}", ev.cookie);
         break;
       case Kind::time:
-        out.append(time_.front().now());
+        if (!have_when) {
+          when = time_.front().now();
+          have_when = true;
+        }
+        out.append(when);
         break;
     }
   }

@@ -52,6 +52,8 @@ class WatchTable {
   // The name no longer leads to this entry (moved away, replaced, or named again by a newer entry);
   // find_child() stops finding it, but its own path is unchanged until move() places it again.
   void unname(WatchId id);
+  // True when the entry or one of its ancestors has been unnamed (and not placed again).
+  bool under_unnamed(WatchId id) const noexcept;
 
   // Relabel: the directory is now new_name inside new_parent. Its whole subtree follows.
   // Moving a node under itself or one of its descendants is refused (returns false).
