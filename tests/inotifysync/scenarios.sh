@@ -590,6 +590,32 @@ scenario_ssh() {
   [ "$SYNC_RC" = 0 ] || fail "exit status $SYNC_RC after SIGTERM"
 }
 
+# rsync exit 24 (files vanished while sent) on a batch: the source changed, the target is
+# fine; the paths go again with the next batch, without back-off. The real rsync runs; a
+# wrapper first in PATH reports 24 for its second run (the first batch).
+scenario_vanished() {
+  local s=$T/src d=$T/dst real
+  seed_tree "$s"
+  real=$(command -v rsync)
+  mkdir -p "$T/bin"
+  printf '%s\n' '#!/bin/bash' \
+    "n=\$(cat '$T/rsync.count' 2>/dev/null || echo 0); n=\$((n + 1)); echo \$n >'$T/rsync.count'" \
+    "'$real' \"\$@\"; rc=\$?" \
+    "[ \$n = 2 ] && [ \$rc = 0 ] && exit 24" \
+    "exit \$rc" >"$T/bin/rsync"
+  chmod 755 "$T/bin/rsync"
+  PATH=$T/bin:$PATH start_sync "${DELAY[@]}" "$s" "$d"
+  converge "$s" "$d" 10 "initial sync"
+  printf 'a\n' >"$s/a"
+  wait_log 1 'rsync exit 24 (files vanished while sent); they go again with the next batch'
+  printf 'b\n' >"$s/b"
+  converge "$s" "$d" 10 "the batch after exit 24"
+  ! grep -q 'retry in' "$T/sync.log" || fail "exit 24 was retried with a back-off"
+  wait_for 10 grep -q 'batch of .* rsync exit 0' "$T/sync.log" || fail "no batch succeeded after exit 24"
+  stop_sync
+  [ "$SYNC_RC" = 0 ] || fail "exit status $SYNC_RC after SIGTERM"
+}
+
 scenario_shellcheck() {
   shellcheck -x "$repo/scripts/inotifysync" "$here/lib.sh" "$here/scenarios.sh" "$here"/measure*.sh
 }
