@@ -57,7 +57,7 @@ TEST(Cli, HelpGoesToStdoutAndExitsOne) {
   EXPECT_EQ(r.err, "");
   EXPECT_EQ(r.out.rfind("inotifywatch (libwatch) ", 0), 0u) << r.out;
   EXPECT_NE(r.out.find("\nUsage: inotifywatch [ options ] file1 [ file2 ] [ ... ]\n"), std::string::npos);
-  // Same text as the reference apart from its first line (D16) and the --live entry.
+  // Same text as the reference apart from its first line (D16) and the additions (--live onwards).
   if (auto ref = reference()) {
     auto h = testsupport::run({*ref, "-h"});
     EXPECT_EQ(h.exit.code, 1);

@@ -446,30 +446,30 @@ TEST(ToolcommonRegex, ConflictsInReferenceOrder) {
   EXPECT_EQ(o.conflict(), "--exclude and --excludei cannot both be specified.\n");
 }
 
-TEST(ToolcommonRegex, RepeatWarnings) {
+// D18: every occurrence counts (the reference keeps the last and warns about the others).
+TEST(ToolcommonRegex, EveryOccurrenceIsKept) {
   toolcommon::RegexOptions o;
   o.set_exclude("a");
-  EXPECT_EQ(o.repeat_warnings(), "");
   o.set_exclude("b");
   o.set_excludei("c");
-  o.set_excludei("d");
-  EXPECT_EQ(o.repeat_warnings(),
-            "--exclude: only the last option will be taken into consideration.\n"
-            "--excludei: only the last option will be taken into consideration.\n");
+  ASSERT_EQ(o.excludes.size(), 3u);
+  EXPECT_EQ(o.excludes[1].regex, "b");
+  EXPECT_TRUE(o.excludes[2].icase);
   o.set_include("x");
-  o.set_include("y");  // silently replaced
-  EXPECT_EQ(o.include, "y");
+  o.set_include("y");
+  ASSERT_EQ(o.includes.size(), 2u);
+  EXPECT_EQ(o.includes[0].regex, "x");
 }
 
 TEST(ToolcommonRegex, ExcludeIncludeAndCase) {
   toolcommon::RegexOptions ex;
   ex.set_exclude("first");
-  ex.set_exclude("\\.tmp$");  // the last one wins
+  ex.set_exclude("\\.tmp$");  // D18: both count
   toolcommon::Filter f(ex);
   EXPECT_TRUE(f.active());
   EXPECT_FALSE(f.passes("d/a.tmp"));
   EXPECT_TRUE(f.passes("d/a.TMP"));
-  EXPECT_TRUE(f.passes("d/first"));
+  EXPECT_FALSE(f.passes("d/first"));
 
   toolcommon::RegexOptions exi;
   exi.set_excludei("\\.tmp$");

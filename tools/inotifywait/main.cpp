@@ -20,6 +20,7 @@
 #include <toolcommon/messages.hpp>
 
 #include "format.hpp"
+#include "json_format.hpp"
 #include "options.hpp"
 #include "output.hpp"
 
@@ -103,6 +104,8 @@ int run(int argc, char** argv) {
 
   // Steps 14 and 15: the regular expression and the format, before any watch exists.
   toolcommon::Filter filter(opts.regex);
+  const toolcommon::RegexList prune = toolcommon::compile_prune(opts.prune);
+  JsonFormat json;
   Format format = opts.csv      ? Format::csv()
                   : opts.format ? Format::custom(*opts.format, opts.no_newline, opts.timefmt.value_or(""))
                                 : Format::default_format();
@@ -191,11 +194,24 @@ int run(int argc, char** argv) {
   std::optional<Clock::time_point> deadline;
   if (opts.timeout) deadline = Clock::now() + timeout;
   std::uint64_t overflows_seen = 0;
+  // --json: an overflow record is followed by a rescan record once the trees have been walked
+  // again, which is done by the time next() returns or goes idle.
+  bool rescan_due = false;
+  auto rescan_record = [&] {
+    if (!rescan_due) return;
+    rescan_due = false;
+    json.rescan(watcher->watch_count(), out.buffer());
+    out.end_event();
+  };
 
   // Nothing more to deliver right now: let readers see what is buffered before the wait.
-  watcher->on_idle([&out] { out.flush(); });
+  watcher->on_idle([&] {
+    rescan_record();
+    out.flush();
+  });
   while (true) {
     auto ev = watcher->next(deadline);
+    rescan_record();
     if (!ev) {
       if (watcher->interrupted()) continue;
       out.flush();
@@ -208,6 +224,13 @@ int run(int argc, char** argv) {
         messages.routable(kOverflowWarning);
       }
     }
+    if (opts.json && ev->watch == kNoWatch && quiet < 2) {
+      // Whatever -e and the filters say: a JSON reader must learn that events were lost. (The
+      // overflow is not printed again as an event below.)
+      json.overflow(out.buffer());
+      out.end_event();
+      rescan_due = true;
+    }
     std::string_view path = paths.get(*watcher, ev->watch);
     if (filter.active()) {
       match.assign(path);
@@ -215,8 +238,11 @@ int run(int argc, char** argv) {
       if (!filter.passes(match)) continue;
     }
     const bool wanted = (ev->mask & requested) != 0;
-    if (wanted && quiet < 2) {
-      format.render({path, ev->name, ev->mask, ev->cookie}, out.buffer());
+    if (wanted && quiet < 2 && !(opts.json && ev->watch == kNoWatch)) {
+      if (opts.json)
+        json.render({path, ev->name, ev->mask, ev->cookie}, out.buffer());
+      else
+        format.render({path, ev->name, ev->mask, ev->cookie}, out.buffer());
       out.end_event();
     }
     if (!opts.monitor) {

@@ -37,6 +37,9 @@ enum Id {
   kInclude,
   kIncludei,
   kVersion,
+  kExcludeFrom,
+  kPrune,
+  kJson,
 };
 
 // The reference's long-option table order (it decides how an ambiguous prefix is reported) and its
@@ -68,6 +71,10 @@ constexpr toolcommon::OptionSpec kOptions[] = {
     // Additions (long options only). --version must be spelled out in full, so that it never turns
     // an abbreviation the reference rejects into something else.
     {kVersion, 0, "version", ArgKind::none, /*exact_only=*/true},
+    // Also additions, also only in full: "--ex" stays ambiguous between exactly the reference's two.
+    {kExcludeFrom, 0, "exclude-from", ArgKind::required, /*exact_only=*/true},
+    {kPrune, 0, "prune", ArgKind::required, /*exact_only=*/true},
+    {kJson, 0, "json", ArgKind::none, /*exact_only=*/true},
 };
 
 }  // namespace
@@ -83,7 +90,7 @@ std::string help_text() {
       "\t--exclude <pattern>\n"
       "\t              \tDo not print events whose path matches the\n"
       "\t              \tPOSIX extended regular expression <pattern>.\n"
-      "\t              \tWhen given more than once, the last one counts.\n"
+      "\t              \tGiven more than once, each one counts.\n"
       "\t--excludei <pattern>\n"
       "\t              \tAs --exclude, ignoring case.\n"
       "\t--include <pattern>\n"
@@ -92,6 +99,12 @@ std::string help_text() {
       "\t              \t<pattern>.\n"
       "\t--includei <pattern>\n"
       "\t              \tAs --include, ignoring case.\n"
+      "\t--exclude-from <file>\n"
+      "\t              \tAs --exclude, for each line of <file>\n"
+      "\t              \t(blank lines and # comments skipped).\n"
+      "\t--prune <pattern>\n"
+      "\t              \tUnder -r, do not watch directories whose\n"
+      "\t              \tpath matches <pattern> at all.\n"
       "\t-m|--monitor  \tKeep printing events until killed or until --timeout.\n"
       "\t              \tWithout it, the first event ends the program.\n"
       "\t-d|--daemon   \tLike --monitor, but detach and run in the background,\n"
@@ -114,6 +127,7 @@ std::string help_text() {
       "\t--timefmt <fmt>\tstrftime(3) format for %T in\n"
       "\t              \tthe --format string.\n"
       "\t-c|--csv      \tPrint events as CSV.\n"
+      "\t--json        \tPrint one JSON object per event.\n"
       "\t-t|--timeout <seconds>\n"
       "\t              \tExit with status 2 when no event arrives for\n"
       "\t              \t<seconds> seconds (with --monitor: no event printed).\n"
@@ -229,6 +243,15 @@ Options parse_options(int argc, char** argv) {
       case kVersion:
         toolcommon::print_version("inotifywait");
         throw Failure("", toolcommon::kExitOk);
+      case kExcludeFrom:
+        o.regex.add_exclude_file(*value);
+        break;
+      case kPrune:
+        o.prune.push_back(*value);
+        break;
+      case kJson:
+        o.json = true;
+        break;
     }
   };
   auto parsed = toolcommon::parse_command_line(argc, argv, kOptions, handler);
@@ -237,12 +260,19 @@ Options parse_options(int argc, char** argv) {
   // The consistency checks run even after a getopt error, in this order.
   if (auto conflict = o.regex.conflict(); !conflict.empty()) throw Failure(conflict);
   if (o.csv && format_seen) throw Failure("-c and --format cannot both be specified.\n");
+  if (o.json) {  // an addition: its own words, before the reference's checks that it would also trip
+    if (format_seen) throw Failure("--json and --format cannot both be specified.\n");
+    if (o.csv) throw Failure("--json and -c cannot both be specified.\n");
+    if (o.no_newline) throw Failure("--json and --no-newline cannot both be specified.\n");
+    if (o.timefmt) throw Failure("--json and --timefmt cannot both be specified (its times are RFC 3339).\n");
+  }
   if (o.no_newline && !format_seen) throw Failure("--no-newline cannot be specified without --format.\n");
   if (o.timefmt && !format_seen) throw Failure("--timefmt cannot be specified without --format.\n");
   if (format_seen && !o.timefmt && o.format->find("%T") != std::string::npos)
     throw Failure("%T is in --format string, but --timefmt was not specified.\n");
   if (o.daemon && !o.outfile) throw Failure("-o must be specified with -d.\n");
-  std::fputs(o.regex.repeat_warnings().c_str(), stderr);
+  // D18: repeated --exclude/--excludei all count, so the reference's warning that only the last
+  // one does ("--exclude: only the last option will be taken into consideration.") is not printed.
   if (parsed.error) throw Failure("");
   o.operands = std::move(parsed.operands);
   return o;

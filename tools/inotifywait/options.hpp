@@ -19,6 +19,7 @@ struct Options {
   bool no_dereference = false;
   bool csv = false;
   bool no_newline = false;
+  bool json = false;  // --json (an addition): one JSON object per event
   int quiet = 0;
   std::uint32_t timeout = 0;          // seconds, 0 = none
   libwatch::Mask events = 0;          // OR of every -e; 0 = none given (all events)
@@ -26,7 +27,8 @@ struct Options {
   std::optional<std::string> timefmt;
   std::optional<std::string> fromfile;
   std::optional<std::string> outfile;
-  toolcommon::RegexOptions regex;
+  toolcommon::RegexOptions regex;  // with --exclude-from (D18)
+  std::vector<std::string> prune;  // --prune (an addition)
   std::vector<std::string> operands;
 
   // The mask used for printing and for the single-event exit status (IN_ALL_EVENTS by default).

@@ -22,6 +22,7 @@
 #include <toolcommon/inputs.hpp>
 #include <toolcommon/messages.hpp>
 
+#include "json_table.hpp"
 #include "live.hpp"
 #include "options.hpp"
 #include "stats.hpp"
@@ -133,6 +134,7 @@ class Run {
     // Regular expression first, then inotify, then the list of paths: the reference's order.
     toolcommon::Filter filter(opts_.regex);
     filter_ = std::move(filter);
+    prune_ = toolcommon::compile_prune(opts_.prune);
     try {
       watcher_.emplace();
     } catch (const std::system_error& e) {
@@ -312,21 +314,25 @@ class Run {
     return [this](WatchId id, std::string& out) { watcher_->append_path(id, out); };
   }
 
-  // The table as the reference prints it at the end, or "No events occurred." (stderr).
+  // The table as the reference prints it at the end, or "No events occurred." (stderr). With
+  // --json, the document is printed in both cases (with no rows when nothing was counted).
   bool render_final(std::string& out) const {
-    if (stats_.events() == 0) return false;
+    if (stats_.events() == 0 && !opts_.json) return false;
     auto live = live_watches();
     auto rows = stats_.rows(live, opts_.sort, opts_.zero);
     auto cols = stats_.columns(live, opts_.zero);
-    render_table(out, stats_, rows, cols, path_fn());
-    return true;
+    if (opts_.json)
+      render_json_table(out, stats_, rows, cols, path_fn());
+    else
+      render_table(out, stats_, rows, cols, path_fn());
+    return stats_.events() != 0;
   }
 
-  // SIGUSR1: the table so far, then an empty line.
+  // SIGUSR1: the table so far, then an empty line (--json: one document per line, nothing else).
   void print_snapshot() {
     std::string out;
     if (!render_final(out)) write_stderr("No events occurred.\n");
-    out += '\n';
+    if (!opts_.json) out += '\n';
     write_stdout(out);
   }
 
@@ -361,16 +367,14 @@ class Run {
   void finish() {
     if (terminal_) write_stdout(std::string(kLeaveScreen));
     std::string out;
-    if (!render_final(out)) {
-      write_stderr("No events occurred.\n");
-      return;
-    }
+    if (!render_final(out)) write_stderr("No events occurred.\n");
     write_stdout(out);
   }
 
   Options opts_;
   Stats stats_;
   toolcommon::Filter filter_;
+  toolcommon::RegexList prune_;
   std::optional<libwatch::Watcher> watcher_;
   std::size_t extra_paths_ = 0;
   bool terminal_ = false;

@@ -37,6 +37,9 @@ enum Id {
   kFilesystem,
   kLive,
   kVersion,
+  kExcludeFrom,
+  kPrune,
+  kJson,
 };
 
 // The reference's long-option table order decides the order of the possibilities listed for an
@@ -64,6 +67,10 @@ constexpr toolcommon::OptionSpec kOptions[] = {
     // --version must be spelled out in full: "--v", "--ve" and "--ver" still mean --verbose, and
     // "--vers" ... "--versio" are still unrecognized, exactly as with the reference.
     {kVersion, 0, "version", ArgKind::none, /*exact_only=*/true},
+    // More additions, only in full: every abbreviation keeps the meaning it has with the reference.
+    {kExcludeFrom, 0, "exclude-from", ArgKind::required, /*exact_only=*/true},
+    {kPrune, 0, "prune", ArgKind::required, /*exact_only=*/true},
+    {kJson, 0, "json", ArgKind::none, /*exact_only=*/true},
 };
 
 constexpr std::string_view kHelpBody =
@@ -108,6 +115,15 @@ constexpr std::string_view kHelpBody =
     "\t\tShow the statistics while they are collected: on a terminal\n"
     "\t\tredrawn in place every <seconds> (default 1), otherwise\n"
     "\t\tprinted with a timestamp every <seconds>.\n"
+    "\t--json\n"
+    "\t\tPrint the final table as one JSON document.\n"
+    "\t--exclude-from <file>\n"
+    "\t\tLike --exclude, for each line of <file> (blank lines and\n"
+    "\t\tlines starting with # are skipped). Every --exclude,\n"
+    "\t\t--excludei, --include and --includei given counts.\n"
+    "\t--prune <pattern>\n"
+    "\t\tWith -r, do not watch the directories whose path matches\n"
+    "\t\t<pattern> at all.\n"
     "\n"
     "Exit status:\n"
     "\t0  -  Exited normally.\n"
@@ -247,6 +263,15 @@ Options parse_options(int argc, char** argv) {
       case kVersion:
         toolcommon::print_version("inotifywatch");
         throw Failure("", toolcommon::kExitOk);
+      case kExcludeFrom:
+        o.regex.add_exclude_file(v);
+        break;
+      case kPrune:
+        o.prune.push_back(v);
+        break;
+      case kJson:
+        o.json = true;
+        break;
     }
   };
   toolcommon::ParseResult r = toolcommon::parse_command_line(argc, argv, kOptions, handler);

@@ -24,7 +24,9 @@ struct Options {
   bool recursive = false;     // -r
   bool no_dereference = false;
   std::optional<std::string> fromfile;
-  toolcommon::RegexOptions regex;
+  toolcommon::RegexOptions regex;  // with --exclude-from (D18)
+  std::vector<std::string> prune;  // --prune (an addition)
+  bool json = false;               // --json (an addition): the final table as one JSON document
   SortKey sort;
   std::optional<double> live;  // --live: seconds between updates
   std::vector<std::string> operands;

@@ -1,8 +1,6 @@
 // Option values shared by inotifywait and inotifywatch: event lists, timeouts, the list of paths
-// to watch (--fromfile, operands, @exclusions) and the --exclude/--include regular expression.
+// to watch (--fromfile, operands, @exclusions). The regular expressions are in filters.hpp.
 #pragma once
-
-#include <regex.h>
 
 #include <cstdint>
 #include <optional>
@@ -12,6 +10,8 @@
 #include <vector>
 
 #include <libwatch/event.hpp>
+
+#include "toolcommon/filters.hpp"  // RegexOptions, Filter (they lived here)
 
 namespace toolcommon {
 
@@ -58,54 +58,5 @@ struct WatchList {
 // in diagnostics and the operands are still used. Operands: "" and "@" are skipped, "@X" excludes
 // X, anything else is a path. The caller prints kNoFilesMessage when paths is empty.
 WatchList build_watch_list(const std::optional<std::string>& fromfile, std::span<const std::string> operands);
-
-// ---- --exclude / --excludei / --include / --includei -----------------------------------------
-
-// The four options as given on the command line (the last of each wins).
-struct RegexOptions {
-  std::optional<std::string> exclude, excludei, include, includei;
-  int exclude_count = 0, excludei_count = 0;
-
-  // Records one occurrence.
-  void set_exclude(std::string v) { exclude = std::move(v), ++exclude_count; }
-  void set_excludei(std::string v) { excludei = std::move(v), ++excludei_count; }
-  void set_include(std::string v) { include = std::move(v); }
-  void set_includei(std::string v) { includei = std::move(v); }
-
-  // The first conflict in the reference's order, or empty:
-  //   "--exclude and --excludei cannot both be specified.\n"
-  //   "--include and --includei cannot both be specified.\n"
-  //   "include and exclude regexp cannot both be specified.\n"
-  std::string conflict() const;
-  // inotifywait's non-fatal warnings for repeated options ("--exclude: only the last option will
-  // be taken into consideration.\n", then the --excludei one); empty if none.
-  std::string repeat_warnings() const;
-};
-
-// The compiled regular expression: an event passes when its "%w%f" string does not match an
-// --exclude, or matches an --include. Compiled with regcomp(REG_EXTENDED | REG_NOSUB, plus
-// REG_ICASE for the 'i' forms), unanchored.
-class Filter {
- public:
-  Filter() = default;
-  // Compiles the winning option of opts (call after RegexOptions::conflict() came back empty).
-  // Failure "Error in `exclude' regular expression.\n" (or `include') if it does not compile.
-  explicit Filter(const RegexOptions& opts);
-  ~Filter();
-  Filter(Filter&& other) noexcept;
-  Filter& operator=(Filter&& other) noexcept;
-  Filter(const Filter&) = delete;
-  Filter& operator=(const Filter&) = delete;
-
-  bool active() const noexcept { return mode_ != Mode::none; }
-  // path is the event's "%w%f", NUL-terminated (regexec(3) takes a C string).
-  bool passes(const char* path) const noexcept;
-  bool passes(const std::string& path) const noexcept { return passes(path.c_str()); }
-
- private:
-  enum class Mode { none, exclude, include };
-  Mode mode_ = Mode::none;
-  regex_t re_{};
-};
 
 }  // namespace toolcommon
