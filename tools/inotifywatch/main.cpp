@@ -184,26 +184,13 @@ class Run {
       }
     }
     if (opts_.verbose) write_stderr(fmt::format("Total of {} watches.\n", w.watch_count() + extra_paths_));
-    stats_.reserve(w.table().id_limit());
+    stats_.reserve(w.id_bound());
     write_stderr("Finished establishing watches, now collecting statistics.\n");
     if (opts_.verbose && opts_.timeout)
       write_stderr(fmt::format("Will listen for events for {} seconds.\n", opts_.timeout));
   }
 
-  std::size_t subtree_size(WatchId id) const {
-    const libwatch::WatchTable& t = watcher_->table();
-    std::size_t n = 0;
-    std::vector<WatchId> stack{id};
-    while (!stack.empty()) {
-      WatchId cur = stack.back();
-      stack.pop_back();
-      ++n;
-      t.for_each_child(cur, [&](WatchId c) {
-        if (t.find(t.wd(c)) == c) stack.push_back(c);
-      });
-    }
-    return n;
-  }
+  std::size_t subtree_size(WatchId id) const { return watcher_->watches_under(id); }
 
   void retire(WatchId id) {
     // Keep what the watch counted, under the path it had, for the final table (a row with only
@@ -212,7 +199,7 @@ class Run {
       stats_.forget(id);
       return;
     }
-    stats_.retire(id, watcher_->path(id), watcher_->table().order(id));
+    stats_.retire(id, watcher_->path(id), watcher_->creation_order(id));
   }
 
   void warn(const libwatch::Warning& warning) {
@@ -302,9 +289,9 @@ class Run {
 
   std::vector<LiveWatch> live_watches() const {
     std::vector<LiveWatch> live;
-    const libwatch::WatchTable& t = watcher_->table();
-    live.reserve(t.size());
-    t.for_each([&](WatchId id) { live.push_back(LiveWatch{id, t.order(id)}); });
+    live.reserve(watcher_->watch_count());
+    watcher_->for_each_watch(
+        [&](WatchId id) { live.push_back(LiveWatch{.id = id, .order = watcher_->creation_order(id)}); });
     return live;
   }
 
