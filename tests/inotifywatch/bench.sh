@@ -27,7 +27,7 @@ while [ $# -gt 0 ]; do
 done
 [ ${#fanout[@]} -gt 0 ] || fanout=(100 100 10)
 
-mktree="$build_dir/bin/inotifywatch_mktree"
+mktree="$build_dir/tests/bin/inotifywatch_mktree"
 [ -x "$mktree" ] || { echo "build first: $mktree is missing" >&2; exit 1; }
 cleanup() { rm -rf "$tree"; }
 trap cleanup EXIT

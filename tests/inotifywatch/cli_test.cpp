@@ -1,5 +1,5 @@
 // Our inotifywatch on its own: options, messages, exit codes, signals, and the deliberate
-// differences from the reference (D2, D4, D6, D9, D10, D16), with the expected bytes spelled out.
+// differences from the reference (D2, D4, D6, D9, D10, D16, D17), with the expected bytes spelled out.
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/stat.h>
@@ -289,6 +289,39 @@ TEST(Cli, D10EmptyElementInSortKeyIsIgnored) {
             "total  modify  close_write  open  create  filename\n"
             "4      1       1            1     1       b/\n"
             "6      0       2            2     2       a/\n");
+}
+
+// D17: -a/-d access sort by the access column. The reference sorts by the total instead (its key
+// for access, -IN_ACCESS, is -1, which is also its "sort by total" value): shown side by side.
+TEST(Cli, D17AccessSortsByTheAccessColumn) {
+  TempDir t("iwcli");
+  mkdir_p(t / "a");
+  mkdir_p(t / "b");
+  write_file(t / "b/f", "x");
+  const std::vector<std::string> args{"-d", "access", "-e", "access,create", "a", "b"};
+  auto run_side = [&](const std::string& program) {
+    Process p = start(program, args, t.path());
+    EXPECT_TRUE(p.wait_stderr(kReady)) << p.describe();
+    // a: 3 creates, no access (total 3); b: 1 access (total 1).
+    for (const char* f : {"a/1", "a/2", "a/3"}) touch(t / f);
+    EXPECT_EQ(testsupport::read_file(t / "b/f"), "x");
+    EXPECT_TRUE(wait_idle(p.pid())) << p.describe();
+    p.signal(SIGINT);
+    EXPECT_EQ(p.wait().code, 0) << p.describe();
+    for (const char* f : {"a/1", "a/2", "a/3"}) ::unlink((t / f).c_str());
+    return p.out();
+  };
+  EXPECT_EQ(run_side(ours()),
+            "total  access  create  filename\n"
+            "1      1       0       b/\n"
+            "3      0       3       a/\n");
+  auto ref = reference();
+  if (!ref) GTEST_SKIP() << "the reference inotifywatch is not installed: only our order was checked";
+  EXPECT_EQ(run_side(*ref),
+            "total  access  create  filename\n"
+            "3      0       3       a/\n"
+            "1      1       0       b/\n")
+      << "the reference no longer sorts -d access by the total: D17 may be gone";
 }
 
 TEST(Cli, D6CombinedSortKeysAreRefusedNotCrashing) {
