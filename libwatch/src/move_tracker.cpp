@@ -1,6 +1,7 @@
 #include "move_tracker.hpp"
 
 #include <algorithm>
+#include <string>
 
 #include "masks.hpp"
 
@@ -37,14 +38,14 @@ MoveTracker::Result MoveTracker::process(const RawEvent& r, Clock::time_point no
       moves_.push_back(PendingMove{.cookie = r.cookie, .id = child, .deadline = now + grace_, .seq = seq_});
     }
   } else if (is_dir_move_to(r.mask)) {
-    moved_to(id, r);
+    moved_to(id, r, now);
   } else if (is_dir_create(r.mask)) {
-    note_arrival(id, r.name);
+    note_arrival(id, r.name, now);
   }
   return {.verdict = Verdict::deliver, .id = id};
 }
 
-void MoveTracker::moved_to(WatchId dir, const RawEvent& r) {
+void MoveTracker::moved_to(WatchId dir, const RawEvent& r, Clock::time_point now) {
   auto it = std::find_if(moves_.begin(), moves_.end(), [&](const PendingMove& pm) { return pm.cookie == r.cookie; });
   if (it != moves_.end()) {
     const WatchId child = it->id;
@@ -58,15 +59,20 @@ void MoveTracker::moved_to(WatchId dir, const RawEvent& r) {
     }
     if (table_.contains(child) && table_.move(child, dir, r.name)) return;
   }
-  note_arrival(dir, r.name);  // moved in from outside the tree: watch and scan it
+  note_arrival(dir, r.name, now);  // moved in from outside the tree: watch and scan it
 }
 
-void MoveTracker::note_arrival(WatchId parent, std::string_view name) {
+void MoveTracker::note_arrival(WatchId parent, std::string_view name, Clock::time_point now) {
   WatchId known = table_.find_child(parent, name);
   if (known != kNoWatch && table_.is_placeholder(known)) return;  // already waiting
   // Whatever the table still has under this name is gone in the events' history (deleted or
-  // replaced: its IN_IGNORED may still be on its way).
-  if (known != kNoWatch) table_.unname(known);
+  // replaced: its IN_IGNORED may still be on its way), or it is this very directory, watched by a
+  // repair walk before its stale IN_CREATE was read. Displaced: settled like an unpaired move
+  // (cookie 0 pairs with nothing), so that it cannot stay unnamed for ever.
+  if (known != kNoWatch) {
+    table_.unname(known);
+    moves_.push_back(PendingMove{.cookie = 0, .id = known, .deadline = now + grace_, .seq = seq_});
+  }
   WatchId id = table_.add_placeholder(parent, name);
   arrivals_.push_back(Arrival{.id = id, .seq = seq_, .not_before = Clock::time_point{}, .attempts = 0});
 }
@@ -139,8 +145,21 @@ void MoveTracker::settle(std::vector<PendingMove> due) {
     }
     if (!table_.contains(id) || table_.wd(id) < 0 || table_.find(table_.wd(id)) != id) continue;
     // No IN_MOVED_TO in the tree: the directory left it, unless the disk says it is still where
-    // the table has it (a later scan put it there).
-    if (!world_.still_at_path(id)) world_.drop_subtree(id);
+    // the table has it (a later scan put it there, or it was displaced by a stale event).
+    if (!world_.still_at_path(id)) {
+      world_.drop_subtree(id);
+    } else if (table_.find_child(table_.parent(id), table_.name(id)) != id) {
+      // Still unnamed: it takes its name back from what displaced it.
+      const WatchId parent = table_.parent(id);
+      if (WatchId other = table_.find_child(parent, table_.name(id)); other != kNoWatch) {
+        if (table_.is_placeholder(other))
+          table_.discard_placeholder(other);
+        else
+          table_.unname(other);
+      }
+      const std::string name(table_.name(id));
+      table_.move(id, parent, name);
+    }
   }
 }
 

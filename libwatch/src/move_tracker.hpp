@@ -9,6 +9,10 @@
 //   watched     In T under its name, with a wd.
 //                 dir IN_MOVED_FROM in a followed directory -> in transit.
 //                 IN_IGNORED -> released.
+//                 IN_CREATE or an unpaired IN_MOVED_TO of its own name -> displaced: unnamed, and
+//                 settled like an unpaired move (a new directory replaced it, or it is that very
+//                 directory, watched by a repair walk before its stale event was read; settled
+//                 and still at its path, it takes its name back from the arrival).
 //   in transit  Unnamed in T (find_child no longer finds it), waiting in moves_ for the
 //               IN_MOVED_TO with its cookie.
 //                 that IN_MOVED_TO, in a followed directory -> watched, relabelled there (what it
@@ -119,8 +123,8 @@ class MoveTracker {
     Clock::time_point not_before;
     int attempts;
   };
-  void note_arrival(WatchId parent, std::string_view name);
-  void moved_to(WatchId dir, const RawEvent& r);
+  void note_arrival(WatchId parent, std::string_view name, Clock::time_point now);
+  void moved_to(WatchId dir, const RawEvent& r, Clock::time_point now);
   void settle(std::vector<PendingMove> due);
   void settle_moves_above(WatchId id);
   void expire_by_window(Clock::time_point now);
