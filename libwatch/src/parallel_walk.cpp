@@ -79,7 +79,7 @@ void Walker::walk_children_in_parallel(Shared& sh, State& mw) {
       if (r.error) {
         if (r.error != ECANCELED) {
           std::lock_guard l(error_lock);
-          if (!error) error = WalkAbort{r.error, r.error_path};
+          if (!error) error = WalkAbort{.error = r.error, .path = r.error_path};
         }
         stop = true;
         return;

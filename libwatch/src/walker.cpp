@@ -107,13 +107,13 @@ void Walker::State::read_entries(Shared& sh, int fd, WatchId id) {
 }
 
 bool Walker::State::enter(Shared& sh, int pfd, const char* open_name, WatchId parent, std::string_view node_name) {
-  if (sh.stop && sh.stop->load(std::memory_order_relaxed)) throw WalkAbort{ECANCELED, path};
+  if (sh.stop && sh.stop->load(std::memory_order_relaxed)) throw WalkAbort{.error = ECANCELED, .path = path};
   Walker& w = sh.owner;
   const bool is_root = parent == kNoWatch;
   Fd fd(::openat(pfd, open_name, O_RDONLY | O_DIRECTORY | O_CLOEXEC | (is_root ? 0 : O_NOFOLLOW)));
   if (!fd) {
     int err = errno;
-    if (is_root || hard_limit(err)) throw WalkAbort{err, path};
+    if (is_root || hard_limit(err)) throw WalkAbort{.error = err, .path = path};
     skip_warning(err);
     return false;
   }
@@ -123,7 +123,7 @@ bool Walker::State::enter(Shared& sh, int pfd, const char* open_name, WatchId pa
   int wd = w.watch_dir(path, fd.get(), sh.upgrade ? without_self_bits(full) : full, !is_root,
                        sh.spec.kind == WalkKind::arrival);
   if (wd < 0) {
-    if (is_root || hard_limit(-wd)) throw WalkAbort{-wd, path};
+    if (is_root || hard_limit(-wd)) throw WalkAbort{.error = -wd, .path = path};
     skip_warning(-wd);
     return false;
   }

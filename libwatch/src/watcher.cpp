@@ -1,6 +1,8 @@
 // The facade: composes the layers (see backend.hpp for the picture) and runs the one loop.
 #include "libwatch/watcher.hpp"
 
+#include <utility>
+
 #include "backend.hpp"
 #include "inspect.hpp"
 #include "move_tracker.hpp"
@@ -100,6 +102,10 @@ std::optional<Event> Watcher::next(std::optional<Clock::time_point> deadline) {
     std::optional<Clock::time_point> wake = deadline;
     if (auto due = I.tracker.next_deadline(); due && (!wake || *due < *wake)) wake = due;
     const PollFd also = I.idle ? I.idle() : PollFd{};
+    if (std::exchange(interrupt_, false)) {
+      interrupted_ = true;
+      return std::nullopt;
+    }
     switch (I.reader.wait(wake, also, I.wait_sigmask())) {
       case Reader::Wake::events:
         I.reader.pump();

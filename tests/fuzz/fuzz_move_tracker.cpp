@@ -13,6 +13,7 @@
 
 #include <map>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -40,6 +41,7 @@ struct Dir {
 struct Disk {
   std::vector<Dir> dirs{Dir{.name = "r", .parent = kNone, .kids = {}, .removed = false}};  // 0 is the watched root
   std::map<int, int> wd_of;                 // inode -> wd (the kernel's watches)
+  std::set<int> removed;                    // wds the World removed (the backend drops their events)
   int next_wd = 2;
 
   bool in_tree(int d) const {
@@ -108,7 +110,10 @@ struct Sim final : MoveTracker::World {
   bool silent = false;  // events are being lost
   const bool trace = std::getenv("FUZZ_TRACE") != nullptr;  // the operations and events, on stderr
 
-  Sim() { table.add_root(disk.watch(0), "r", true); }
+  Sim() {
+    table.set_free_hook([](void* t, WatchId id) { static_cast<MoveTracker*>(t)->forget(id); }, &tracker);
+    table.add_root(disk.watch(0), "r", true);
+  }
 
   // ---- World ----
   bool follows(WatchId) override { return true; }
@@ -117,7 +122,7 @@ struct Sim final : MoveTracker::World {
     return d != kNone && disk.wd(d) == table.wd(id);
   }
   void drop_subtree(WatchId id) override {
-    table.drop_subtree(id, [this](WatchId, int w) { disk.unwatch_wd(w); });
+    table.drop_subtree(id, [this](WatchId, int w) { remove_watch(w); });
   }
   Resolve resolve_arrival(WatchId placeholder, bool last_try) override {
     const WatchId parent = table.parent(placeholder);
@@ -156,9 +161,15 @@ struct Sim final : MoveTracker::World {
     });
     for (WatchId id : stale) {
       if (!table.contains(id) || table.find(table.wd(id)) != id) continue;
-      disk.unwatch_wd(table.wd(id));
+      remove_watch(table.wd(id));
       table.release(id);
     }
+  }
+
+  // Backend::remove_watch(): what is still queued for wd is not passed on.
+  void remove_watch(int w) {
+    disk.unwatch_wd(w);
+    disk.removed.insert(w);
   }
 
   // ---- the events inotify queues ----
@@ -176,6 +187,7 @@ struct Sim final : MoveTracker::World {
     if (trace) std::fprintf(stderr, "  event wd=%d mask=%s name=%s cookie=%u\n", r.wd, fmt::format("{:#x}", r.mask).c_str(), std::string(r.name).c_str(), r.cookie);
     tracker.finish();  // (what Watcher::next() does at its next call)
     if (tracker.take_repair()) repair();
+    if (disk.removed.count(r.wd)) return;  // queued before the watch was removed
     const MoveTracker::Result res = tracker.process(r, now);
     if (res.verdict == MoveTracker::Verdict::unknown && !is_overflow(r.mask))
       fuzz::fail(fmt::format("event for wd {} unknown to the table", r.wd));

@@ -65,6 +65,11 @@ class MoveTrackerTest : public ::testing::Test {
   Clock::time_point now{};
   WatchId root = table.add_root(1, "r", true);
 
+  void SetUp() override {
+    // As the Watcher does: an id the table frees is forgotten by the tracker.
+    table.set_free_hook([](void* t, WatchId id) { static_cast<MoveTracker*>(t)->forget(id); }, &tracker);
+  }
+
   WatchId dir(int wd, WatchId parent, const char* name) { return table.add_child(wd, parent, name); }
   MoveTracker::Result ev(int wd, Mask mask, const char* name = "", std::uint32_t cookie = 0) {
     RawEvent r;
@@ -234,6 +239,31 @@ TEST_F(MoveTrackerTest, ACreateOverAStaleNameUnnamesTheOldEntry) {
   tracker.resolve_arrivals(now);
   EXPECT_EQ(world.resolved, std::vector<std::string>{"r/a/"});
   EXPECT_EQ(table.size(), 2u);
+}
+
+TEST_F(MoveTrackerTest, AWatchDisplacedByAStaleCreateTakesItsNameBack) {
+  // A repair walk watched a before the IN_CREATE queued for it was read.
+  const WatchId a = dir(2, root, "a");
+  ev(1, IN_CREATE | IN_ISDIR, "a");
+  EXPECT_NE(table.find_child(root, "a"), a);
+  EXPECT_EQ(tracker.moves_waiting(), 1u);  // displaced, settled like an unpaired move
+  world.still_there.insert("r/a/");
+  tracker.expire_moves(now + kGrace);
+  EXPECT_EQ(table.find_child(root, "a"), a);
+  EXPECT_FALSE(table.under_unnamed(a));
+  tracker.resolve_arrivals(now + kGrace);  // the placeholder went with the name
+  EXPECT_TRUE(world.resolved.empty());
+  EXPECT_EQ(table.size(), 2u);
+}
+
+TEST_F(MoveTrackerTest, AWatchDisplacedThenMovedAwayIsDropped) {
+  const WatchId a = dir(2, root, "a");
+  ev(1, IN_CREATE | IN_ISDIR, "a");
+  ev(1, IN_MOVED_FROM | IN_ISDIR, "a", 8);  // moved out before it was looked up
+  tracker.expire_moves(now + kGrace);
+  EXPECT_EQ(world.dropped, std::vector<std::string>{"r/a/"});
+  EXPECT_FALSE(table.contains(a) && table.find(2) == a);
+  EXPECT_EQ(table.size(), 1u);
 }
 
 TEST_F(MoveTrackerTest, IgnoredReleasesAtOnceAndLeavesAtFinish) {

@@ -33,14 +33,6 @@ using toolcommon::Failure;
 constexpr std::string_view kOverflowWarning =
     "Warning: the event queue overflowed and some events were lost; rescanning the watched trees.\n";
 
-std::unique_ptr<libwatch::Watcher> make_watcher() {
-  try {
-    return std::make_unique<libwatch::Watcher>();
-  } catch (const std::system_error& e) {
-    throw Failure(toolcommon::init_error_message(e.code().value()));
-  }
-}
-
 // D8: -d changes to "/" before watching, so relative paths are made absolute first.
 std::string absolute(const std::string& cwd, const std::string& path) {
   if (path.empty() || path[0] == '/') return path;
@@ -64,7 +56,7 @@ int run(int argc, char** argv) {
   Options opts = parse_options(argc, argv);
 
   // Step 13: the inotify instance (no thread yet, so -d can fork with it below).
-  std::unique_ptr<libwatch::Watcher> watcher = make_watcher();
+  std::unique_ptr<libwatch::Watcher> watcher = toolcommon::make_watcher();
 
   // Steps 14 and 15: the regular expression and the format, before any watch exists.
   toolcommon::Filter filter(opts.regex);
@@ -109,17 +101,7 @@ int run(int argc, char** argv) {
   // Warnings come out of next(): the events before them go out first, as with the reference.
   watcher->on_warning([&messages, &out](const libwatch::Warning& w) {
     out.flush();
-    switch (w.kind) {
-      case libwatch::Warning::Kind::new_directory:
-        messages.routable(
-            fmt::format("Couldn't watch new directory {}: {}\n", w.path, toolcommon::error_text(w.error)));
-        break;
-      case libwatch::Warning::Kind::rescan_failed:
-        messages.routable(fmt::format("Couldn't watch {}: {}\n", w.path, toolcommon::error_text(w.error)));
-        break;
-      case libwatch::Warning::Kind::unreadable_subdir:
-        break;  // skipped silently, as the reference does
-    }
+    if (auto line = toolcommon::warning_message(w)) messages.routable(*line);
   });
 
   // Steps 20 to 22.

@@ -1,5 +1,7 @@
 #include "output.hpp"
 
+#include <toolcommon/messages.hpp>
+
 #include <fcntl.h>
 #include <poll.h>
 #include <sys/socket.h>
@@ -113,14 +115,6 @@ void Messages::routable(std::string_view line) const {
   error(line);
 }
 
-void Messages::error(std::string_view line) {
-  std::size_t done = 0;
-  while (done < line.size()) {
-    ssize_t n = ::write(2, line.data() + done, line.size() - done);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) return;
-    done += static_cast<std::size_t>(n);
-  }
-}
+void Messages::error(std::string_view line) { toolcommon::write_stderr(line); }
 
 }  // namespace inotifywait

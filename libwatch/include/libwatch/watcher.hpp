@@ -101,8 +101,12 @@ class Watcher {
   // counts it; a new directory's IN_CREATE, once nothing else is queued: it is watched), but
   // on_remove() for an IN_IGNORED comes at the next call, after the caller has seen the event.
   std::optional<Event> next(std::optional<Clock::time_point> deadline = std::nullopt);
-  // True when the last next() returned nullopt because a signal interrupted it (EINTR).
+  // True when the last next() returned nullopt because a signal interrupted it (EINTR), or the
+  // idle handler called interrupt().
   bool interrupted() const noexcept { return interrupted_; }
+  // From the idle handler: next() returns nullopt instead of waiting (a signal handler's
+  // self-pipe, polled through the idle handler, ends the wait without a race).
+  void interrupt() noexcept { interrupt_ = true; }
 
   // The watched path as printed for %w ("d/", "d/sub/", "f"; empty for kNoWatch).
   void append_path(WatchId id, std::string& out) const;
@@ -145,6 +149,7 @@ class Watcher {
   friend struct detail::Inspect;
   std::unique_ptr<Impl> impl_;
   bool interrupted_ = false;
+  bool interrupt_ = false;
   std::uint64_t overflows_ = 0;
   std::uint64_t stray_ = 0;
 };
