@@ -1,4 +1,4 @@
-#include "libwatch/watch_table.hpp"
+#include "watch_table.hpp"
 
 #include <algorithm>
 #include <cassert>
@@ -82,6 +82,7 @@ void WatchTable::free_node(WatchId id) {
   n.flags = 0;
   n.wd = -1;
   free_.push_back(id);
+  ++generation_;  // the id may be handed out again: paths cached for it are stale
   if (free_hook_) free_hook_(free_hook_context_, id);
   maybe_compact_names();
 }
@@ -108,7 +109,7 @@ void WatchTable::unlink_child(WatchId id) {
 
 // A released (detached) node lives on only while children need it for their paths.
 void WatchTable::collect_detached(WatchId id) {
-  while (id != kNoWatch && (node(id).flags & kDetached) && node(id).first_child == kNoWatch) {
+  while (id != kNoWatch && (node(id).flags & (kDetached | kPinned)) == kDetached && node(id).first_child == kNoWatch) {
     WatchId parent = node(id).parent;
     free_node(id);
     id = parent;
@@ -206,13 +207,19 @@ bool WatchTable::move(WatchId id, WatchId new_parent, std::string_view new_name)
   return true;
 }
 
-void WatchTable::release(WatchId id) {
+void WatchTable::release(WatchId id, bool pin) {
   if (!live_at_(id)) return;
   wd_erase(node(id).wd);
   if (!(node(id).flags & kRoot)) child_erase(id);
   --live_;
-  node(id).flags |= kDetached;
+  node(id).flags |= kDetached | (pin ? kPinned : 0);
   ++generation_;
+  collect_detached(id);
+}
+
+void WatchTable::unpin(WatchId id) {
+  if (!contains(id) || !(node(id).flags & kPinned)) return;
+  node(id).flags &= static_cast<std::uint8_t>(~kPinned);
   collect_detached(id);
 }
 

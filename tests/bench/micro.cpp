@@ -19,7 +19,7 @@
 #include <string>
 #include <vector>
 
-#include <libwatch/watch_table.hpp>
+#include "watch_table.hpp"
 
 #include "format.hpp"  // tools/inotifywait (inotifywait_core)
 #include "stats.hpp"   // tools/inotifywatch (inotifywatch_core)

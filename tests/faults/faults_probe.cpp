@@ -4,6 +4,7 @@
 // prints "error=<errno or 0> table=<watches in the table> kernel=<watches the kernel holds>".
 #include <cerrno>
 #include <cstdio>
+#include <filesystem>
 #include <fstream>
 #include <string>
 
@@ -11,12 +12,17 @@
 
 namespace {
 
-// The kernel's own list: one "inotify wd:" line per watch in /proc/self/fdinfo/<fd>.
-int kernel_watches(int fd) {
-  std::ifstream in("/proc/self/fdinfo/" + std::to_string(fd));
-  std::string line;
+// The kernel's own list: one "inotify wd:" line per watch in /proc/self/fdinfo/<fd>, for every
+// inotify descriptor of this process (the Watcher's is the only one).
+int kernel_watches() {
   int n = 0;
-  while (std::getline(in, line)) n += line.rfind("inotify wd:", 0) == 0;
+  for (const auto& e : std::filesystem::directory_iterator("/proc/self/fd")) {
+    std::error_code ec;
+    if (std::filesystem::read_symlink(e.path(), ec).string() != "anon_inode:inotify") continue;
+    std::ifstream in("/proc/self/fdinfo/" + e.path().filename().string());
+    std::string line;
+    while (std::getline(in, line)) n += line.rfind("inotify wd:", 0) == 0;
+  }
   return n;
 }
 
@@ -37,6 +43,6 @@ int main(int argc, char** argv) {
   } catch (const libwatch::WatchError& e) {
     err = e.code().value();
   }
-  std::printf("error=%d table=%zu kernel=%d\n", err, w.watch_count(), kernel_watches(w.inotify_fd()));
+  std::printf("error=%d table=%zu kernel=%d\n", err, w.watch_count(), kernel_watches());
   return 0;
 }

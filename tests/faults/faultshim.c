@@ -168,8 +168,16 @@ ssize_t __read_chk(int fd, void* buf, size_t n, size_t buflen) {
   return read(fd, buf, n);
 }
 
+/* fd 1, or another open file description of the same file (inotifywait writes to a pipe through
+ * its own non-blocking one, opened from /proc/self/fd/1). */
+static int is_stdout(int fd) {
+  if (fd == 1) return 1;
+  struct stat a, b;
+  return fstat(fd, &a) == 0 && fstat(1, &b) == 0 && a.st_dev == b.st_dev && a.st_ino == b.st_ino;
+}
+
 ssize_t write(int fd, const void* buf, size_t n) {
-  if (fd == 1 && write_errno) {
+  if (write_errno && is_stdout(fd)) {
     if (atomic_load(&write_failed)) {
       errno = write_errno;
       return -1;

@@ -10,7 +10,7 @@
 #include <vector>
 
 #include <fmt/format.h>
-#include <libwatch/watch_table.hpp>
+#include "watch_table.hpp"
 
 #include "fuzz_input.hpp"
 

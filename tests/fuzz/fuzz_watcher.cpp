@@ -154,7 +154,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   disk_dirs(root, "", rel);
   for (const auto& r : rel) want.insert(root + "/" + r);
   std::set<std::string> got;
-  w.table().for_each([&](libwatch::WatchId id) { got.insert(w.path(id)); });
+  w.for_each_watch([&](libwatch::WatchId id) { got.insert(w.path(id)); });
   if (got != want || w.watch_count() != want.size()) {
     std::string diff;
     for (const auto& x : want)

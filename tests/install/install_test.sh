@@ -27,7 +27,9 @@ expect_exec bin/inotifywait
 expect_exec bin/inotifywatch
 expect_exec bin/inotifysync
 for page in inotifywait inotifywatch inotifysync; do expect "share/man/man1/$page.1"; done
-for h in libwatch.hpp event.hpp fd.hpp watch_table.hpp watcher.hpp; do expect "include/libwatch/$h"; done
+for h in libwatch.hpp event.hpp fd.hpp watcher.hpp; do expect "include/libwatch/$h"; done
+# The watch table is the library's business: its header stays inside.
+if [ -e "$prefix/include/libwatch/watch_table.hpp" ]; then echo "installed an internal header: include/libwatch/watch_table.hpp"; fail=1; fi
 # shellcheck disable=SC2012 # plain names: lib or lib64
 libdir=$(cd "$prefix" && ls -d lib*/ | head -n 1)
 libdir=${libdir%/}

@@ -103,7 +103,7 @@ std::size_t kernel_watch_count(int inotify_fd) {
 
 std::multiset<std::string> table_paths(const libwatch::Watcher& w) {
   std::multiset<std::string> out;
-  w.table().for_each([&](WatchId id) { out.insert(w.path(id)); });
+  table_of(w).for_each([&](WatchId id) { out.insert(w.path(id)); });
   return out;
 }
 
@@ -189,12 +189,6 @@ libwatch::AddOptions opts(Mask mask, unsigned flags, std::vector<std::string> ex
   o.track = (flags & kTrack) != 0;
   o.dont_follow = (flags & kDontFollow) != 0;
   o.exclude = std::move(exclude);
-  return o;
-}
-
-libwatch::WatcherOptions without_reader_thread() {
-  libwatch::WatcherOptions o;
-  o.reader_thread = false;
   return o;
 }
 

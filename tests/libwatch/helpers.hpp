@@ -11,6 +11,7 @@
 
 #include <gtest/gtest.h>
 
+#include "inspect.hpp"
 #include "libwatch/libwatch.hpp"
 #include "support.hpp"
 
@@ -51,6 +52,11 @@ bool collect_until_event(libwatch::Watcher& w, std::vector<Rec>& out, const std:
 bool pump_until(libwatch::Watcher& w, std::vector<Rec>& out, const std::function<bool()>& fact,
                 std::chrono::milliseconds timeout = testsupport::kDeadline);
 
+// Inside the Watcher (libwatch/src/inspect.hpp).
+inline const libwatch::WatchTable& table_of(const libwatch::Watcher& w) { return libwatch::detail::Inspect::table(w); }
+inline int kernel_fd(const libwatch::Watcher& w) { return libwatch::detail::Inspect::kernel_fd(w); }
+inline bool has_pending(libwatch::Watcher& w) { return libwatch::detail::Inspect::has_pending(w); }
+
 // Creates (or truncates) an empty file with open(2)/close(2).
 void create_file(const std::string& path);
 // Number of inotify watches the kernel holds on an inotify fd (/proc/self/fdinfo).
@@ -78,7 +84,6 @@ std::vector<std::string> lines_of(const std::string& text);
 // AddOptions without designated initializers (g++ 12 warns about the fields left out).
 enum OptFlag : unsigned { kPlain = 0, kRecursive = 1, kTrack = 2, kDontFollow = 4 };
 libwatch::AddOptions opts(Mask mask, unsigned flags = kPlain, std::vector<std::string> exclude = {});
-libwatch::WatcherOptions without_reader_thread();
 libwatch::WatcherOptions with_queue_bytes(std::size_t bytes);
 
 // Index of the first event matching pred, or -1.

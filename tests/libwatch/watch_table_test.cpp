@@ -10,7 +10,7 @@
 #include <string>
 #include <vector>
 
-#include "libwatch/watch_table.hpp"
+#include "watch_table.hpp"
 
 namespace {
 

@@ -171,7 +171,7 @@ TEST_F(WatcherTest, OverflowRescanOfAnUnreadableRootWarns) {
           write_line(out, std::string("skip: cannot drop privileges: ") + std::strerror(errno));
           return;
         }
-        Watcher w(without_reader_thread());
+        Watcher w;
         w.on_warning([&](const Warning& x) { write_line(out, warning_line(x)); });
         w.add(root, opts(IN_CREATE | IN_MODIFY, kTrack));
         w.add(r2, opts(IN_CREATE | IN_MODIFY, kTrack));
@@ -297,7 +297,7 @@ TEST_F(WatcherTest, EnospcInAWideTreeLeavesNothingBehind) {
       write_line(out, "path " + e.path());
     }
     write_line(out, "count " + std::to_string(w.watch_count()));
-    write_line(out, "kernel " + std::to_string(kernel_watch_count(w.inotify_fd())));
+    write_line(out, "kernel " + std::to_string(kernel_watch_count(kernel_fd(w))));
     // And the Watcher is still usable for something that fits.
     try {
       w.add(disk("t0/a"), opts(IN_CREATE, kTrack));
@@ -423,7 +423,7 @@ TEST_F(WatcherTest, UnmountRemovesTheWatchesOnThatFileSystem) {
     for (const auto& r : ev) write_line(out, "event " + describe(r));
     for (const auto& p : removed) write_line(out, "removed " + p);
     write_line(out, "count " + std::to_string(w.watch_count()));
-    write_line(out, "kernel " + std::to_string(kernel_watch_count(w.inotify_fd())));
+    write_line(out, "kernel " + std::to_string(kernel_watch_count(kernel_fd(w))));
     // The mount point's own directory (on the underlying file system) is in the tree again.
     for (const auto& p : table_paths(w)) write_line(out, "path " + p);
   });
@@ -526,9 +526,9 @@ TEST_F(WatcherTest, PathsDeeperThanPathMaxDoNotAbortTheWalk) {
   ASSERT_NO_THROW(w.add(root, opts(IN_CREATE, kTrack)));
   EXPECT_TRUE(warnings.empty()) << warnings[0];
   EXPECT_EQ(w.watch_count(), 22u);  // root, side, 20 levels
-  EXPECT_EQ(kernel_watch_count(w.inotify_fd()), 22u);
+  EXPECT_EQ(kernel_watch_count(kernel_fd(w)), 22u);
   bool found = false;
-  w.table().for_each([&](WatchId id) { found = found || w.path(id) == deep_path; });
+  table_of(w).for_each([&](WatchId id) { found = found || w.path(id) == deep_path; });
   EXPECT_TRUE(found) << "no watch rendered as the deepest directory";
 
   // Events in the deepest directory are delivered with the full path.

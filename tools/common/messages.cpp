@@ -3,6 +3,10 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
+#include <system_error>
+#include <utility>
+
+#include <unistd.h>
 
 #include <fmt/format.h>
 
@@ -43,6 +47,39 @@ std::string init_error_message(int err) {
   std::string m = fmt::format("Couldn't initialize inotify: {}\n", error_text(err));
   if (err == EMFILE) m += "Try increasing the value of /proc/sys/fs/inotify/max_user_instances\n";
   return m;
+}
+
+void write_stderr(std::string_view line) noexcept {
+  while (!line.empty()) {
+    const ssize_t n = ::write(STDERR_FILENO, line.data(), line.size());
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return;
+    line.remove_prefix(static_cast<std::size_t>(n));
+  }
+}
+
+std::optional<std::string> warning_message(const libwatch::Warning& warning) {
+  using Kind = libwatch::Warning::Kind;
+  switch (warning.kind) {
+    case Kind::new_directory: {
+      std::string p = warning.path;
+      if (p.empty() || p.back() != '/') p += '/';
+      return fmt::format("Couldn't watch new directory {}: {}\n", p, error_text(warning.error));
+    }
+    case Kind::rescan_failed:
+      return fmt::format("Couldn't watch {}: {}\n", warning.path, error_text(warning.error));
+    case Kind::unreadable_subdir:
+      break;  // skipped silently, as the reference skips them
+  }
+  return std::nullopt;
+}
+
+std::unique_ptr<libwatch::Watcher> make_watcher(libwatch::WatcherOptions options) {
+  try {
+    return std::make_unique<libwatch::Watcher>(std::move(options));
+  } catch (const std::system_error& e) {
+    throw Failure(init_error_message(e.code().value()));
+  }
 }
 
 }  // namespace toolcommon

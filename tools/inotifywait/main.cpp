@@ -2,7 +2,6 @@
 // The startup sequence follows the reference step by step (section 1.3 of the reference notes),
 // because the order of its messages is part of the interface.
 #include <fcntl.h>
-#include <sys/inotify.h>
 #include <unistd.h>
 
 #include <array>
@@ -14,7 +13,6 @@
 #include <system_error>
 
 #include <fmt/format.h>
-#include <libwatch/fd.hpp>
 #include <libwatch/watcher.hpp>
 #include <toolcommon/inputs.hpp>
 #include <toolcommon/messages.hpp>
@@ -35,40 +33,6 @@ using toolcommon::Failure;
 // D4: printed (not with -qq) whenever events were lost, kernel or our own queue.
 constexpr std::string_view kOverflowWarning =
     "Warning: the event queue overflowed and some events were lost; rescanning the watched trees.\n";
-
-// The rendered %w of recently seen watches, so that a burst in one directory does not walk the
-// watch tree for every event. Direct-mapped; an entry is valid for one table generation.
-class PathCache {
- public:
-  std::string_view get(const libwatch::Watcher& w, WatchId id) {
-    if (id == kNoWatch) return {};
-    Slot& s = slots_[id % slots_.size()];
-    std::uint64_t gen = w.table().generation();
-    if (s.id != id || s.generation != gen) {
-      s.path.clear();
-      w.append_path(id, s.path);
-      s.id = id;
-      s.generation = gen;
-    }
-    return s.path;
-  }
-
- private:
-  struct Slot {
-    WatchId id = kNoWatch;
-    std::uint64_t generation = 0;
-    std::string path;
-  };
-  std::array<Slot, 256> slots_;
-};
-
-std::unique_ptr<libwatch::Watcher> make_watcher() {
-  try {
-    return std::make_unique<libwatch::Watcher>();
-  } catch (const std::system_error& e) {
-    throw Failure(toolcommon::init_error_message(e.code().value()));
-  }
-}
 
 // D8: -d changes to "/" before watching, so relative paths are made absolute first.
 std::string absolute(const std::string& cwd, const std::string& path) {
@@ -92,15 +56,8 @@ void move_to_stdout(int fd) {
 int run(int argc, char** argv) {
   Options opts = parse_options(argc, argv);
 
-  // Step 13: the inotify instance. With -d it is created after the fork (a process forks with
-  // one thread only), so probe now to report a failure where the reference does.
-  std::unique_ptr<libwatch::Watcher> watcher;
-  if (opts.daemon) {
-    libwatch::Fd probe(::inotify_init1(IN_CLOEXEC));
-    if (!probe) throw Failure(toolcommon::init_error_message(errno));
-  } else {
-    watcher = make_watcher();
-  }
+  // Step 13: the inotify instance (no thread yet, so -d can fork with it below).
+  std::unique_ptr<libwatch::Watcher> watcher = toolcommon::make_watcher();
 
   // Steps 14 and 15: the regular expression and the format, before any watch exists.
   toolcommon::Filter filter(opts.regex);
@@ -142,30 +99,12 @@ int run(int argc, char** argv) {
   // Step 19.
   Messages messages;
   if (opts.syslog) messages.use_syslog();
-  if (!watcher) {
-    try {
-      watcher = std::make_unique<libwatch::Watcher>();
-    } catch (const std::system_error& e) {
-      messages.routable(toolcommon::init_error_message(e.code().value()));
-      return toolcommon::kExitFailure;
-    }
-  }
   const int quiet = opts.quiet;
   EventOutput out;
   // Warnings come out of next(): the events before them go out first, as with the reference.
   watcher->on_warning([&messages, &out](const libwatch::Warning& w) {
     out.flush();
-    switch (w.kind) {
-      case libwatch::Warning::Kind::new_directory:
-        messages.routable(
-            fmt::format("Couldn't watch new directory {}: {}\n", w.path, toolcommon::error_text(w.error)));
-        break;
-      case libwatch::Warning::Kind::rescan_failed:
-        messages.routable(fmt::format("Couldn't watch {}: {}\n", w.path, toolcommon::error_text(w.error)));
-        break;
-      case libwatch::Warning::Kind::unreadable_subdir:
-        break;  // skipped silently, as the reference does
-    }
+    if (auto line = toolcommon::warning_message(w)) messages.routable(*line);
   });
 
   // Steps 20 to 22.
@@ -187,7 +126,6 @@ int run(int argc, char** argv) {
   if (quiet == 0) messages.routable("Watches established.\n");
 
   // Step 24: the event loop.
-  PathCache paths;
   std::string match;  // "%w%f" for the regular expression
   match.reserve(4096);
   const auto timeout = std::chrono::seconds(opts.timeout);
@@ -204,10 +142,11 @@ int run(int argc, char** argv) {
     out.end_event();
   };
 
-  // Nothing more to deliver right now: let readers see what is buffered before the wait.
+  // Nothing more to deliver right now: let readers see what is buffered before the wait; what a
+  // full pipe cannot take yet waits for POLLOUT beside the kernel, which is read meanwhile.
   watcher->on_idle([&] {
     rescan_record();
-    out.flush();
+    return out.flush_ready();
   });
   while (true) {
     auto ev = watcher->next(deadline);
@@ -231,7 +170,7 @@ int run(int argc, char** argv) {
       out.end_event();
       rescan_due = true;
     }
-    std::string_view path = paths.get(*watcher, ev->watch);
+    std::string_view path = watcher->cached_path(ev->watch);
     if (filter.active()) {
       match.assign(path);
       match.append(ev->name);

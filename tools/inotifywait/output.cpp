@@ -1,5 +1,10 @@
 #include "output.hpp"
 
+#include <toolcommon/messages.hpp>
+
+#include <fcntl.h>
+#include <poll.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <syslog.h>
 #include <unistd.h>
@@ -13,22 +18,71 @@
 
 namespace inotifywait {
 
-EventOutput::EventOutput(int fd) : fd_(fd) {
-  buf_.reserve(2 * kFlushBytes);
-  ends_.reserve(kMaxEvents);
+namespace {
+
+// A pipe opened again through /proc is a new open file description of the same pipe: O_NONBLOCK
+// on it leaves the one we share with the shell (and with other writers) as it was. Anything else,
+// or without /proc: -1 (blocking writes).
+int reopen_nonblocking(int fd) {
+  struct stat st;
+  if (::fstat(fd, &st) != 0 || !S_ISFIFO(st.st_mode)) return -1;
+  return ::open(fmt::format("/proc/self/fd/{}", fd).c_str(), O_WRONLY | O_NONBLOCK | O_CLOEXEC);
 }
 
-void EventOutput::flush() {
-  std::size_t done = 0;
-  while (done < buf_.size()) {
-    ssize_t n = ::write(fd_, buf_.data() + done, buf_.size() - done);
+bool is_socket(int fd) {
+  struct stat st;
+  return ::fstat(fd, &st) == 0 && S_ISSOCK(st.st_mode);
+}
+
+}  // namespace
+
+EventOutput::EventOutput(int fd) : fd_(fd), nonblocking_(reopen_nonblocking(fd)), socket_(is_socket(fd)) {
+  buf_.reserve(2 * kFlushBytes);
+  if (!nonblocking_) ends_.reserve(kMaxEvents + 1);
+}
+
+ssize_t EventOutput::write_once() {
+  const char* data = buf_.data() + head_;
+  const std::size_t size = buf_.size() - head_;
+  if (nonblocking_) return ::write(nonblocking_.get(), data, size);
+  if (socket_) return ::send(fd_, data, size, MSG_DONTWAIT);
+  return ::write(fd_, data, size);
+}
+
+void EventOutput::write_some(bool wait) {
+  events_ = 0;
+  while (head_ < buf_.size()) {
+    ssize_t n = write_once();
     if (n < 0 && errno == EINTR) continue;
-    if (n < 0) fail(errno, done);
-    done += static_cast<std::size_t>(n);
+    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+      // The reader is behind: hold the bytes unless told to wait or the budget is spent.
+      if (wait || buf_.size() - head_ >= kMaxHeldBytes) {
+        pollfd p{.fd = nonblocking_ ? nonblocking_.get() : fd_, .events = POLLOUT, .revents = 0};
+        ::poll(&p, 1, -1);
+        continue;
+      }
+      // No write per event while it stays full: try again a chunk later, or when poll says so.
+      retry_at_ = buf_.size() - head_ + kFlushBytes;
+      if (head_ >= kFlushBytes && head_ * 2 >= buf_.size()) {
+        buf_.erase(0, head_);
+        head_ = 0;
+      }
+      return;
+    }
+    if (n < 0) fail(errno, head_);
+    head_ += static_cast<std::size_t>(n);
     ++writes_;
   }
   buf_.clear();  // keeps the capacity: no allocation for the next burst
+  head_ = 0;
   ends_.clear();
+  retry_at_ = kFlushBytes;
+}
+
+libwatch::PollFd EventOutput::flush_ready() {
+  write_some(false);
+  if (head_ == buf_.size()) return {};
+  return {.fd = nonblocking_ ? nonblocking_.get() : fd_, .events = POLLOUT};
 }
 
 void EventOutput::fail(int err, std::size_t written) {
@@ -61,14 +115,6 @@ void Messages::routable(std::string_view line) const {
   error(line);
 }
 
-void Messages::error(std::string_view line) {
-  std::size_t done = 0;
-  while (done < line.size()) {
-    ssize_t n = ::write(2, line.data() + done, line.size() - done);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) return;
-    done += static_cast<std::size_t>(n);
-  }
-}
+void Messages::error(std::string_view line) { toolcommon::write_stderr(line); }
 
 }  // namespace inotifywait

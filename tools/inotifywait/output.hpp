@@ -2,40 +2,60 @@
 // stderr or syslog.
 #pragma once
 
+#include <sys/types.h>
+
 #include <cstddef>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include <libwatch/fd.hpp>
+#include <libwatch/watcher.hpp>
+
 namespace inotifywait {
 
-// Events are appended to buffer() and written out by flush() (or by end_event() once the buffer
-// holds kFlushBytes, or kMaxEvents events). A failed write ends the program: a reader that went away (EPIPE, when
-// SIGPIPE is ignored; with the default disposition SIGPIPE ends us first, as it ends the
-// reference) exits quietly with status 1, any other error prints one line and exits 1. A file
-// that filled up mid-event is cut back to the last whole event.
+// Events are appended to buffer() and written out by flush() or flush_ready() (or by end_event()
+// once kFlushBytes or kMaxEvents are waiting). A reader that stalls must not stall us: libwatch
+// reads the kernel only while we come back to next(), so on a pipe or socket the bytes are written
+// without blocking and what the reader cannot take yet is held (up to kMaxHeldBytes, then writing
+// waits, and a kernel queue overflow is reported as usual). A failed write ends the program: a
+// reader that went away (EPIPE, when SIGPIPE is ignored; with the default disposition SIGPIPE ends
+// us first, as it ends the reference) exits quietly with status 1, any other error prints one
+// line and exits 1. A file that filled up mid-event is cut back to the last whole event.
 class EventOutput {
  public:
   static constexpr std::size_t kFlushBytes = 64 * 1024;
   static constexpr std::size_t kMaxEvents = 4096;
+  // The same budget as libwatch's own queue (WatcherOptions::queue_bytes): over a million events.
+  static constexpr std::size_t kMaxHeldBytes = std::size_t{64} << 20;
 
   explicit EventOutput(int fd = 1);
   std::string& buffer() noexcept { return buf_; }
   // Called after each event has been appended: marks where it ends (so that a failed write never
   // leaves part of an event in a file), and writes the buffer out once it is large.
   void end_event() {
-    ends_.push_back(buf_.size());  // (capacity reserved: no allocation)
-    if (buf_.size() >= kFlushBytes || ends_.size() == kMaxEvents) flush();
+    if (!nonblocking_) ends_.push_back(buf_.size());  // (capacity reserved: no allocation)
+    if (buf_.size() - head_ >= retry_at_ || ++events_ >= kMaxEvents) write_some(false);
   }
-  void flush();
+  // Writes everything, waiting for the reader if it must.
+  void flush() { write_some(true); }
+  // Writes what the reader takes now. Bytes left: the descriptor and POLLOUT, to wait for.
+  libwatch::PollFd flush_ready();
   std::size_t writes() const noexcept { return writes_; }
 
  private:
+  void write_some(bool wait);
+  ssize_t write_once();
   [[noreturn]] void fail(int err, std::size_t written);
 
   int fd_;
+  libwatch::Fd nonblocking_;  // a private open file description of a pipe, or nothing
+  bool socket_ = false;       // send(MSG_DONTWAIT) instead
   std::string buf_;
-  std::vector<std::size_t> ends_;  // where each buffered event ends
+  std::size_t head_ = 0;                 // bytes of buf_ already written
+  std::size_t retry_at_ = kFlushBytes;   // pending bytes that trigger the next write
+  std::size_t events_ = 0;               // events appended since the last write
+  std::vector<std::size_t> ends_;        // where each buffered event ends (blocking writes only)
   std::size_t writes_ = 0;
 };
 

@@ -1,6 +1,8 @@
 // inotifywatch: count filesystem events per watched directory, print a table at the end.
 // A drop-in for inotify-tools' inotifywatch (see man/inotifywatch.1 for where and why it differs)
 // with one addition, --live.
+#include <fcntl.h>
+#include <poll.h>
 #include <sys/ioctl.h>
 #include <unistd.h>
 
@@ -11,9 +13,11 @@
 #include <cstdio>
 #include <cstdlib>
 #include <ctime>
+#include <memory>
 #include <optional>
 #include <set>
 #include <string>
+#include <system_error>
 #include <vector>
 
 #include <fmt/format.h>
@@ -41,14 +45,7 @@ volatile std::sig_atomic_t g_stop = 0;
 volatile std::sig_atomic_t g_print = 0;
 volatile std::sig_atomic_t g_resized = 0;
 
-void write_stderr(std::string_view s) {
-  while (!s.empty()) {
-    ssize_t n = ::write(STDERR_FILENO, s.data(), s.size());
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) return;
-    s.remove_prefix(static_cast<std::size_t>(n));
-  }
-}
+using toolcommon::write_stderr;
 
 // Until the watches are set up there are no statistics yet: the first SIGINT only says so, the
 // second one gives up (exit 1), as the reference does. Other signals keep their default action.
@@ -66,9 +63,59 @@ extern "C" void on_setup_sigint(int) {
   errno = saved;
 }
 
-extern "C" void on_stop(int) { g_stop = 1; }
-extern "C" void on_print(int) { g_print = 1; }
-extern "C" void on_resize(int) { g_resized = 1; }
+// The write end of a self-pipe: a handler that sets a flag also makes the pipe readable, so that
+// a wait that started just after the loop checked the flags ends at once (see SignalWake).
+volatile std::sig_atomic_t g_wake_fd = -1;
+
+void wake_loop() {
+  const int saved = errno;
+  // (A full pipe already wakes the loop: the result does not matter.)
+  if (g_wake_fd >= 0 && ::write(g_wake_fd, "", 1) < 0) errno = saved;
+  errno = saved;
+}
+
+extern "C" void on_stop(int) {
+  g_stop = 1;
+  wake_loop();
+}
+extern "C" void on_print(int) {
+  g_print = 1;
+  wake_loop();
+}
+extern "C" void on_resize(int) {
+  g_resized = 1;
+  wake_loop();
+}
+
+// The self-pipe the collecting loop's wait also watches: libwatch calls the idle handler right
+// before it waits; a flag already set interrupts next() there, one set later makes the pipe
+// readable and the wait ends.
+class SignalWake {
+ public:
+  SignalWake() {
+    int fds[2];
+    if (::pipe2(fds, O_CLOEXEC | O_NONBLOCK) != 0) throw std::system_error(errno, std::generic_category(), "pipe2");
+    read_.reset(fds[0]);
+    write_.reset(fds[1]);
+    g_wake_fd = write_.get();
+  }
+  ~SignalWake() { g_wake_fd = -1; }
+  SignalWake(const SignalWake&) = delete;
+  SignalWake& operator=(const SignalWake&) = delete;
+
+  // Emptied first, then the flags: a signal after that check leaves a byte that ends the wait.
+  libwatch::PollFd idle(libwatch::Watcher& w) {
+    char buf[64];
+    while (::read(read_.get(), buf, sizeof buf) > 0) {
+    }
+    if (!g_stop && !g_print && !g_resized) return {.fd = read_.get(), .events = POLLIN};
+    w.interrupt();
+    return {};
+  }
+
+ private:
+  libwatch::Fd read_, write_;
+};
 
 void install(int sig, void (*handler)(int), bool restart) {
   struct sigaction sa {};
@@ -78,11 +125,6 @@ void install(int sig, void (*handler)(int), bool restart) {
   sa.sa_flags = restart ? SA_RESTART : 0;
   ::sigaction(sig, &sa, nullptr);
 }
-
-// libwatch's wait is a ppoll() with no signal mask: a signal that lands between our check of the
-// flags and the start of that wait is only noticed when the wait ends. Bounding every wait keeps
-// that rare case short.
-constexpr auto kSignalCheckInterval = std::chrono::milliseconds(250);
 
 constexpr std::string_view kOverflowWarning =
     "Warning: the event queue overflowed and some events were lost; the statistics are incomplete.\n";
@@ -135,11 +177,7 @@ class Run {
     toolcommon::Filter filter(opts_.regex);
     filter_ = std::move(filter);
     prune_ = toolcommon::compile_prune(opts_.prune);
-    try {
-      watcher_.emplace();
-    } catch (const std::system_error& e) {
-      throw Failure(toolcommon::init_error_message(e.code().value()));
-    }
+    watcher_ = toolcommon::make_watcher();
     toolcommon::WatchList list = toolcommon::build_watch_list(opts_.fromfile, opts_.operands);
     write_stderr(list.diagnostics);
     if (list.paths.empty()) throw Failure(std::string(toolcommon::kNoFilesMessage));
@@ -186,26 +224,13 @@ class Run {
       }
     }
     if (opts_.verbose) write_stderr(fmt::format("Total of {} watches.\n", w.watch_count() + extra_paths_));
-    stats_.reserve(w.table().id_limit());
+    stats_.reserve(w.id_bound());
     write_stderr("Finished establishing watches, now collecting statistics.\n");
     if (opts_.verbose && opts_.timeout)
       write_stderr(fmt::format("Will listen for events for {} seconds.\n", opts_.timeout));
   }
 
-  std::size_t subtree_size(WatchId id) const {
-    const libwatch::WatchTable& t = watcher_->table();
-    std::size_t n = 0;
-    std::vector<WatchId> stack{id};
-    while (!stack.empty()) {
-      WatchId cur = stack.back();
-      stack.pop_back();
-      ++n;
-      t.for_each_child(cur, [&](WatchId c) {
-        if (t.find(t.wd(c)) == c) stack.push_back(c);
-      });
-    }
-    return n;
-  }
+  std::size_t subtree_size(WatchId id) const { return watcher_->watches_under(id); }
 
   void retire(WatchId id) {
     // Keep what the watch counted, under the path it had, for the final table (a row with only
@@ -214,23 +239,11 @@ class Run {
       stats_.forget(id);
       return;
     }
-    stats_.retire(id, watcher_->path(id), watcher_->table().order(id));
+    stats_.retire(id, watcher_->path(id), watcher_->creation_order(id));
   }
 
   void warn(const libwatch::Warning& warning) {
-    using Kind = libwatch::Warning::Kind;
-    std::string p = warning.path;
-    if (p.empty() || p.back() != '/') p += '/';
-    switch (warning.kind) {
-      case Kind::unreadable_subdir:
-        break;  // skipped silently, as the reference skips them
-      case Kind::new_directory:
-        write_stderr(fmt::format("Couldn't watch new directory {}: {}\n", p, toolcommon::error_text(warning.error)));
-        break;
-      case Kind::rescan_failed:
-        write_stderr(fmt::format("Couldn't watch {}: {}\n", warning.path, toolcommon::error_text(warning.error)));
-        break;
-    }
+    if (auto line = toolcommon::warning_message(warning)) write_stderr(*line);
   }
 
   void collect() {
@@ -255,6 +268,8 @@ class Run {
     Clock::time_point next_frame = start;
 
     libwatch::Watcher& w = *watcher_;
+    SignalWake signals;
+    w.on_idle([&] { return signals.idle(w); });
     const Mask requested = opts_.requested();
     std::string scratch;
     for (;;) {
@@ -273,9 +288,8 @@ class Run {
         draw(now);
         while (next_frame <= now) next_frame += *interval;
       }
-      Clock::time_point wake = now + kSignalCheckInterval;
-      if (end) wake = std::min(wake, *end);
-      if (interval) wake = std::min(wake, next_frame);
+      std::optional<Clock::time_point> wake = end;
+      if (interval) wake = wake ? std::min(*wake, next_frame) : next_frame;
 
       auto ev = w.next(wake);
       if (!ev) continue;
@@ -304,9 +318,9 @@ class Run {
 
   std::vector<LiveWatch> live_watches() const {
     std::vector<LiveWatch> live;
-    const libwatch::WatchTable& t = watcher_->table();
-    live.reserve(t.size());
-    t.for_each([&](WatchId id) { live.push_back(LiveWatch{id, t.order(id)}); });
+    live.reserve(watcher_->watch_count());
+    watcher_->for_each_watch(
+        [&](WatchId id) { live.push_back(LiveWatch{.id = id, .order = watcher_->creation_order(id)}); });
     return live;
   }
 
@@ -375,7 +389,7 @@ class Run {
   Stats stats_;
   toolcommon::Filter filter_;
   toolcommon::RegexList prune_;
-  std::optional<libwatch::Watcher> watcher_;
+  std::unique_ptr<libwatch::Watcher> watcher_;
   std::size_t extra_paths_ = 0;
   bool terminal_ = false;
   Clock::time_point start_{};

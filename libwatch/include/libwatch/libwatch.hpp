@@ -2,5 +2,4 @@
 #pragma once
 #include "libwatch/event.hpp"
 #include "libwatch/fd.hpp"
-#include "libwatch/watch_table.hpp"
 #include "libwatch/watcher.hpp"

@@ -1,5 +1,7 @@
-// Watcher: recursive inotify with correct paths, no missed entries in new directories,
-// and overflow repair. Single consumer: one thread calls next() and the path functions.
+// Watcher: recursive watching with correct paths, no missed entries in new directories, and
+// overflow repair. One thread of control: the thread that calls next() owns the Watcher (add(),
+// the path functions and the handlers run on it); a large setup walks on a few helper threads
+// inside add().
 #pragma once
 
 #include <signal.h>
@@ -15,11 +17,14 @@
 #include <vector>
 
 #include "libwatch/event.hpp"
-#include "libwatch/watch_table.hpp"
 
 namespace libwatch {
 
 using Clock = std::chrono::steady_clock;
+
+namespace detail {
+struct Inspect;  // tests look inside (libwatch/src/inspect.hpp)
+}
 
 struct AddOptions {
   // Events the caller is interested in (kernel bits, may include IN_ONESHOT, IN_ISDIR, ...).
@@ -43,20 +48,13 @@ struct AddOptions {
 };
 
 struct WatcherOptions {
-  // Upper bound of the in-process queue of raw kernel events, in bytes. When it is full the
-  // reader stops draining; the kernel queue then fills and reports IN_Q_OVERFLOW, which is
+  // Upper bound of the in-process queue of raw kernel events, in bytes. When it is full, next()
+  // stops reading the kernel; the kernel's queue then fills and reports IN_Q_OVERFLOW, which is
   // delivered and repaired like any other overflow. 64 MiB holds more than 1,000,000 events.
   std::size_t queue_bytes = std::size_t{64} << 20;
   // How long an unpaired IN_MOVED_FROM of a directory waits for its IN_MOVED_TO before the
   // directory is taken as moved out of the tree.
   std::chrono::milliseconds move_grace{20};
-  // Drain the kernel queue from a background thread while the consumer is busy elsewhere (once it
-  // has left the kernel alone for 2 ms; while the consumer waits, the thread looks every 10 ms).
-  bool reader_thread = true;
-  // While events stream in (a wait ends less than 1 ms after the previous one), pause this long
-  // before reading, so that events are read, handled and written in batches. An event after a
-  // quiet spell is read at once. Zero: never pause.
-  std::chrono::microseconds coalesce{200};
   // Upgrade the self-caused bits (OPEN/ACCESS/CLOSE_NOWRITE) only after a directory has been
   // read, so that our own reads do not show up as events (D14).
   bool hide_own_reads = true;
@@ -78,6 +76,12 @@ struct Warning {
   std::string path;  // the directory, as it would be printed for %w (ends in '/')
 };
 
+// A descriptor the idle handler wants next() to wait for besides the kernel (poll(2) events).
+struct PollFd {
+  int fd = -1;
+  short events = 0;
+};
+
 class Watcher {
  public:
   explicit Watcher(WatcherOptions options = {});  // throws std::system_error (inotify_init1)
@@ -92,41 +96,62 @@ class Watcher {
   WatchId add(std::string_view path, const AddOptions& options);
 
   // The next event, or nullopt when the deadline passed (or a signal interrupted the wait:
-  // see interrupted()). No deadline: wait as long as it takes.
+  // see interrupted()). No deadline: wait as long as it takes. An event's effect on the watches
+  // is visible when it is returned (a deleted directory's IN_IGNORED: watch_count() no longer
+  // counts it; a new directory's IN_CREATE, once nothing else is queued: it is watched), but
+  // on_remove() for an IN_IGNORED comes at the next call, after the caller has seen the event.
   std::optional<Event> next(std::optional<Clock::time_point> deadline = std::nullopt);
-  // True when the last next() returned nullopt because a signal interrupted it (EINTR).
+  // True when the last next() returned nullopt because a signal interrupted it (EINTR), or the
+  // idle handler called interrupt().
   bool interrupted() const noexcept { return interrupted_; }
-  // True when another event is ready without waiting (buffered, synthetic, or readable from the
-  // kernel right now: this may read). Writers use it to decide when to flush their output.
-  bool has_pending();
+  // From the idle handler: next() returns nullopt instead of waiting (a signal handler's
+  // self-pipe, polled through the idle handler, ends the wait without a race).
+  void interrupt() noexcept { interrupt_ = true; }
 
   // The watched path as printed for %w ("d/", "d/sub/", "f"; empty for kNoWatch).
   void append_path(WatchId id, std::string& out) const;
   std::string path(WatchId id) const;
+  // The same, from a small cache of recently rendered paths (a burst in one directory renders it
+  // once). Valid until the next call to next() or cached_path().
+  std::string_view cached_path(WatchId id);
 
-  const WatchTable& table() const noexcept;
+  // Live watches (one per watched directory or file).
   std::size_t watch_count() const noexcept;
+  // IN_Q_OVERFLOW events delivered so far.
   std::uint64_t overflows() const noexcept { return overflows_; }
+  // Events for watches the table did not know (each one removed the watch and repaired the tree).
+  std::uint64_t stray_events() const noexcept { return stray_; }
+
+  // For tables of watches (inotifywatch). Every live watch, in no particular order:
+  void for_each_watch(const std::function<void(WatchId)>& f) const;
+  // The number of live watches at id and below it.
+  std::size_t watches_under(WatchId id) const;
+  // When the watch was set up, as a rank: a walk numbers its directories in post-order (as the
+  // reference's watch descriptors run), later watches follow. Sorts ties.
+  std::uint32_t creation_order(WatchId id) const noexcept;
+  // Every id is below this bound for now (to size an array indexed by id; it grows).
+  std::size_t id_bound() const noexcept;
 
   // Called synchronously from add() and next().
   void on_warning(std::function<void(const Warning&)> handler);
-  // Called by next() right before it waits for the kernel, having nothing buffered to deliver:
-  // the moment for a writer to flush what it has, so that readers see every event at once while
-  // bursts still go out in large writes. (Events that arrived since the last read may be waiting
-  // already: the wait then returns at once.)
-  void on_idle(std::function<void()> handler);
+  // Called by next() right before it waits for the kernel, having nothing to deliver: the moment
+  // for a writer to flush what it has, so that readers see every event at once while bursts
+  // still go out in large writes. It returns a descriptor for next() to wait for too (e.g. its
+  // output, POLLOUT, while bytes wait to be written to a full pipe), or an empty PollFd: when that
+  // descriptor is ready, next() calls the handler again and goes on waiting.
+  void on_idle(std::function<PollFd()> handler);
   // Called just before a watch leaves the table (deleted, moved out, vanished in a rescan),
   // while its path can still be rendered.
   void on_remove(std::function<void(WatchId)> handler);
 
-  int inotify_fd() const noexcept;
-
  private:
   struct Impl;
+  friend struct detail::Inspect;
   std::unique_ptr<Impl> impl_;
   bool interrupted_ = false;
+  bool interrupt_ = false;
   std::uint64_t overflows_ = 0;
-  friend struct WatcherAccess;
+  std::uint64_t stray_ = 0;
 };
 
 }  // namespace libwatch

@@ -1,6 +1,11 @@
 // Errors, exit statuses and the messages both tools share, worded as inotify-tools words them.
 #pragma once
 
+#include <memory>
+#include <optional>
+
+#include <libwatch/watcher.hpp>
+
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -60,5 +65,16 @@ std::string init_error_message(int err);
 
 // strerror(err) as glibc words it ("No such file or directory").
 std::string error_text(int err);
+
+// All of line to stderr, unbuffered, retried after EINTR; async-signal-safe (the tools' signal
+// handlers use it). A stderr that fails is given up on silently: there is nowhere to say so.
+void write_stderr(std::string_view line) noexcept;
+
+// What a libwatch warning prints, as the reference words it ("Couldn't watch new directory
+// d/n/: Permission denied\n"); nullopt for the warnings the reference keeps silent.
+std::optional<std::string> warning_message(const libwatch::Warning& warning);
+
+// A Watcher, or the Failure (exit 1) with the reference's inotify_init message.
+std::unique_ptr<libwatch::Watcher> make_watcher(libwatch::WatcherOptions options = {});
 
 }  // namespace toolcommon

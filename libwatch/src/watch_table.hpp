@@ -60,8 +60,10 @@ class WatchTable {
   bool move(WatchId id, WatchId new_parent, std::string_view new_name);
 
   // The kernel dropped this watch (IN_IGNORED). The entry leaves the wd and name indexes at once;
-  // its node stays only while descendants still refer to it for their paths.
-  void release(WatchId id);
+  // its node stays only while descendants still refer to it for their paths, or until unpin()
+  // when pinned (so that the path of the event that released it can still be rendered).
+  void release(WatchId id, bool pin = false);
+  void unpin(WatchId id);
   // Drop the whole subtree under and including id (moved out of the tree). Calls on_drop(id, wd)
   // for each entry before it goes, deepest first, so the caller can inotify_rm_watch() it.
   template <class F>
@@ -111,7 +113,7 @@ class WatchTable {
     std::uint8_t flags;
   };
   static_assert(sizeof(Node) == 32);
-  enum : std::uint8_t { kUsed = 1, kRoot = 2, kDetached = 4, kPlaceholder = 8, kUnnamed = 16 };
+  enum : std::uint8_t { kUsed = 1, kRoot = 2, kDetached = 4, kPlaceholder = 8, kUnnamed = 16, kPinned = 32 };
 
   // Nodes live in fixed pages: no reallocation (and no doubled peak) as the table grows.
   static constexpr unsigned kPageBits = 12;

@@ -1,0 +1,91 @@
+#include "reader.hpp"
+
+#include <poll.h>
+
+#include <cerrno>
+
+namespace libwatch {
+
+Reader::Chunk Reader::fresh_chunk() {
+  if (!spare_.empty()) {
+    Chunk c = std::move(spare_.back());
+    spare_.pop_back();
+    c.size = 0;
+    return c;
+  }
+  // Not zeroed: a page is only touched (and resident) once the kernel writes events into it.
+  return Chunk{.data = std::unique_ptr<char[]>(new char[kChunkBytes]), .size = 0};
+}
+
+bool Reader::pump() {
+  const std::size_t room_needed = backend_.min_read_room();
+  bool got = false;
+  while (queued_ < budget_) {
+    if (queue_.empty() || kChunkBytes - queue_.back().size < room_needed) queue_.push_back(fresh_chunk());
+    Chunk& c = queue_.back();
+    const std::size_t room = kChunkBytes - c.size;
+    ssize_t n = backend_.read(c.data.get() + c.size, room);
+    if (n <= 0) {
+      // Nothing waiting (or an error, which the next wait reports again).
+      drained_ = true;
+      break;
+    }
+    c.size += static_cast<std::size_t>(n);
+    queued_ += static_cast<std::size_t>(n);
+    got = true;
+    // A read that left room for another event took everything there was.
+    drained_ = room - static_cast<std::size_t>(n) >= room_needed;
+    if (drained_) break;
+  }
+  if (got) read_time_ = Clock::now();
+  if (!queue_.empty() && queue_.back().size == 0 && queue_.size() > 1) {
+    spare_.push_back(std::move(queue_.back()));
+    queue_.pop_back();
+  }
+  return got;
+}
+
+std::optional<RawEvent> Reader::next() {
+  while (!queue_.empty()) {
+    Chunk& c = queue_.front();
+    std::span<const char> bytes(c.data.get() + pos_, c.size - pos_);
+    if (auto ev = backend_.decode(bytes)) {
+      pos_ = c.size - bytes.size();
+      return ev;
+    }
+    // The front chunk is used up; the previous event (the last one referring to it) is done with.
+    queued_ -= c.size;
+    pos_ = 0;
+    if (queue_.size() == 1) {
+      c.size = 0;  // kept for the next read
+      return std::nullopt;
+    }
+    if (spare_.size() < kSpareChunks) spare_.push_back(std::move(c));
+    queue_.pop_front();
+  }
+  return std::nullopt;
+}
+
+Reader::Wake Reader::wait(std::optional<Clock::time_point> until, PollFd also, const sigset_t* sigmask) {
+  timespec ts{};
+  timespec* tsp = nullptr;
+  if (until) {
+    auto left = std::chrono::duration_cast<std::chrono::nanoseconds>(*until - Clock::now()).count();
+    if (left < 0) left = 0;
+    ts.tv_sec = static_cast<time_t>(left / 1000000000);
+    ts.tv_nsec = static_cast<long>(left % 1000000000);
+    tsp = &ts;
+  }
+  pollfd p[2] = {{.fd = backend_.fd(), .events = POLLIN, .revents = 0},
+                 {.fd = also.fd, .events = also.events, .revents = 0}};
+  int r = ::ppoll(p, also.fd >= 0 ? 2 : 1, tsp, sigmask);
+  if (r < 0) return errno == EINTR ? Wake::interrupted : Wake::timeout;
+  if (r == 0) return Wake::timeout;
+  if (p[0].revents) {
+    drained_ = false;
+    return Wake::events;
+  }
+  return Wake::caller;
+}
+
+}  // namespace libwatch
