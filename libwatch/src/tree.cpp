@@ -60,6 +60,7 @@ WatchId Tree::walk_operand(const Root& root) {
   const WalkResult r = walker_.walk_root(WalkSpec{.kind = WalkKind::setup,
                                                   .mask = root.kmask,
                                                   .exclude = &root.exclude,
+                                                  .prune = &root.options.prune,
                                                   .keep_added = true},
                                          root.operand, true);
   flush_warnings();
@@ -156,7 +157,11 @@ void Tree::rescan_root(Root& root) {
     return;
   }
   const WalkResult r = walker_.walk_root(
-      WalkSpec{.kind = WalkKind::rescan, .mask = root.kmask, .exclude = &root.exclude, .keep_added = false},
+      WalkSpec{.kind = WalkKind::rescan,
+               .mask = root.kmask,
+               .exclude = &root.exclude,
+               .prune = &root.options.prune,
+               .keep_added = false},
       root.operand, false);
   flush_warnings();
   if (r.error) {
@@ -209,7 +214,8 @@ Tree::Resolve Tree::resolve_arrival(WatchId placeholder, bool last_try) {
   const std::string leaf(table_.name(placeholder));
   std::string parent_path;
   table_.append_path(parent, parent_path);
-  if (!root || excluded(root->exclude, parent_path + leaf)) {
+  if (!root || excluded(root->exclude, parent_path + leaf) ||
+      (root->options.prune && root->options.prune(parent_path + leaf))) {
     table_.discard_placeholder(placeholder);
     return Resolve::done;
   }
@@ -222,7 +228,11 @@ Tree::Resolve Tree::resolve_arrival(WatchId placeholder, bool last_try) {
   }
   table_.discard_placeholder(placeholder);
   const WalkResult r = walker_.walk_child(
-      WalkSpec{.kind = WalkKind::arrival, .mask = root->kmask, .exclude = &root->exclude, .keep_added = false},
+      WalkSpec{.kind = WalkKind::arrival,
+               .mask = root->kmask,
+               .exclude = &root->exclude,
+               .prune = &root->options.prune,
+               .keep_added = false},
       pfd.get(), parent, parent_path, leaf, synth_);
   flush_warnings();
   if (r.error && !vanished(r.error))  // (vanished: gone before it was reached)

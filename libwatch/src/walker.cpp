@@ -54,6 +54,7 @@ void Walker::State::reset() noexcept {
 }
 
 bool Walker::State::excluded(const Shared& sh) const {
+  if (sh.spec.prune && *sh.spec.prune && (*sh.spec.prune)(path)) return true;
   if (!sh.spec.exclude) return false;
   for (const auto& e : *sh.spec.exclude)
     if (e == path) return true;

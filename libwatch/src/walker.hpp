@@ -32,6 +32,7 @@ struct WalkSpec {
   WalkKind kind = WalkKind::setup;
   Mask mask = 0;                                        // what the kernel is asked for
   const std::vector<std::string>* exclude = nullptr;  // '@' exclusions, without a trailing '/'
+  const std::function<bool(std::string_view)>* prune = nullptr;  // AddOptions::prune
   bool keep_added = false;                              // record new entries (for a roll-back)
 };
 

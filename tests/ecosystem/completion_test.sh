@@ -60,7 +60,7 @@ check "@ exclusions" "@alpha" inotifywait -r @al
 check "an --outfile" "$(lines alpha)" inotifywait -d -o al
 check "a --fromfile" "$(lines beta.log)" inotifywait --fromfile = be
 check "operands after --" "-x" inotifywait -- -
-check "long options" "$(lines --event --exclude --excludei)" inotifywait --e
+check "long options" "$(lines --event --exclude --exclude-from --excludei)" inotifywait --e
 check "--version" "--version" inotifywait --vers
 check "--filename (no longer exists) is not offered" "" inotifywait --fil
 offered=$(comp inotifywait -)

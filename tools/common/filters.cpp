@@ -116,4 +116,8 @@ RegexList compile_prune(const std::vector<std::string>& patterns) {
   return list;
 }
 
+std::function<bool(std::string_view)> prune_predicate(const RegexList& prune) {
+  return [&prune](std::string_view path) { return prune.matches(std::string(path).c_str()); };
+}
+
 }  // namespace toolcommon

@@ -112,6 +112,7 @@ int run(int argc, char** argv) {
     messages.routable(opts.recursive ? "Setting up watches.  Beware: since -r was given, this may take a while!\n"
                                      : "Setting up watches.\n");
   if (opts.recursive) add.exclude = list.exclusions;  // '@' only matters for recursive setup
+  if (opts.recursive && !prune.empty()) add.prune = toolcommon::prune_predicate(prune);
   for (const auto& path : list.paths) {
     try {
       watcher->add(path, add);

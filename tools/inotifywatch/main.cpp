@@ -204,6 +204,7 @@ class Run {
     add.track = opts_.recursive && (requested & (IN_CREATE | IN_MOVED_TO)) != 0;
     add.dont_follow = opts_.no_dereference;
     if (opts_.recursive) add.exclude = list.exclusions;
+    if (opts_.recursive && !prune_.empty()) add.prune = toolcommon::prune_predicate(prune_);
 
     std::set<std::string> other_spellings;
     for (const std::string& path : list.paths) {

@@ -45,6 +45,9 @@ struct AddOptions {
   // Compared as exact strings with the path the walk builds (operand + '/' + names); one
   // trailing '/' on an exclusion is ignored.
   std::vector<std::string> exclude;
+  // Subdirectories not to watch (with their subtrees), by a predicate on the same path: at setup,
+  // when they appear later and in a repair. Called from the setup walk's threads at once.
+  std::function<bool(std::string_view path)> prune;
 };
 
 struct WatcherOptions {

@@ -11,6 +11,9 @@
 // the 'i' forms), unanchored.
 #pragma once
 
+#include <functional>
+#include <string_view>
+
 #include <regex.h>
 
 #include <string>
@@ -93,5 +96,7 @@ class Filter {
 // at setup, when they appear later, or in a rescan. Compiling throws Failure
 // "'<regex>' is not a valid regular expression for --prune (<regerror text>).\n".
 RegexList compile_prune(const std::vector<std::string>& patterns);
+// The predicate for libwatch::AddOptions::prune; prune must outlive the Watcher.
+std::function<bool(std::string_view)> prune_predicate(const RegexList& prune);
 
 }  // namespace toolcommon
