@@ -103,7 +103,7 @@ void MoveTracker::expire_by_window(Clock::time_point now) {
       due.push_back(pm);
       return true;
     });
-    settle(std::move(due));
+    settle(due);
   }
   if (!arrivals_.empty() && seq_ - arrivals_.front().seq > kEventWindow) resolve(true, now);
 }
@@ -115,7 +115,7 @@ void MoveTracker::expire_moves(Clock::time_point now) {
     due.push_back(pm);
     return true;
   });
-  settle(std::move(due));
+  settle(due);
 }
 
 // An event from inside a directory whose IN_MOVED_FROM is still unpaired: the rename that queued
@@ -133,10 +133,10 @@ void MoveTracker::settle_moves_above(WatchId id) {
       }
     return false;
   });
-  settle(std::move(due));
+  settle(due);
 }
 
-void MoveTracker::settle(std::vector<PendingMove> due) {
+void MoveTracker::settle(const std::vector<PendingMove>& due) {
   for (const PendingMove& pm : due) {
     const WatchId id = pm.id;  // (an id freed meanwhile is not handed out again before this loop ends)
     if (table_.is_placeholder(id)) {

@@ -125,7 +125,7 @@ class MoveTracker {
   };
   void note_arrival(WatchId parent, std::string_view name, Clock::time_point now);
   void moved_to(WatchId dir, const RawEvent& r, Clock::time_point now);
-  void settle(std::vector<PendingMove> due);
+  void settle(const std::vector<PendingMove>& due);
   void settle_moves_above(WatchId id);
   void expire_by_window(Clock::time_point now);
   void resolve(bool by_window, Clock::time_point now);

@@ -146,7 +146,8 @@ void Tree::repair() {
 
 void Tree::rescan_root(Root& root) {
   if (!root.walked) {
-    const int wd = backend_.add_watch(root.operand.c_str(), root.kmask | (root.options.dont_follow ? IN_DONT_FOLLOW : 0));
+    const int wd =
+        backend_.add_watch(root.operand.c_str(), root.kmask | (root.options.dont_follow ? IN_DONT_FOLLOW : 0));
     if (wd < 0) {
       if (!vanished(-wd)) warn(Warning::Kind::rescan_failed, -wd, root.operand);
       return;
@@ -156,13 +157,12 @@ void Tree::rescan_root(Root& root) {
     rekey(root, id);
     return;
   }
-  const WalkResult r = walker_.walk_root(
-      WalkSpec{.kind = WalkKind::rescan,
-               .mask = root.kmask,
-               .exclude = &root.exclude,
-               .prune = &root.options.prune,
-               .keep_added = false},
-      root.operand, false);
+  const WalkResult r = walker_.walk_root(WalkSpec{.kind = WalkKind::rescan,
+                                                  .mask = root.kmask,
+                                                  .exclude = &root.exclude,
+                                                  .prune = &root.options.prune,
+                                                  .keep_added = false},
+                                         root.operand, false);
   flush_warnings();
   if (r.error) {
     if (!vanished(r.error)) warn(Warning::Kind::rescan_failed, r.error, with_slash(root.operand));
@@ -227,13 +227,12 @@ Tree::Resolve Tree::resolve_arrival(WatchId placeholder, bool last_try) {
     return Resolve::done;
   }
   table_.discard_placeholder(placeholder);
-  const WalkResult r = walker_.walk_child(
-      WalkSpec{.kind = WalkKind::arrival,
-               .mask = root->kmask,
-               .exclude = &root->exclude,
-               .prune = &root->options.prune,
-               .keep_added = false},
-      pfd.get(), parent, parent_path, leaf, synth_);
+  const WalkResult r = walker_.walk_child(WalkSpec{.kind = WalkKind::arrival,
+                                                   .mask = root->kmask,
+                                                   .exclude = &root->exclude,
+                                                   .prune = &root->options.prune,
+                                                   .keep_added = false},
+                                          pfd.get(), parent, parent_path, leaf, synth_);
   flush_warnings();
   if (r.error && !vanished(r.error))  // (vanished: gone before it was reached)
     warn(Warning::Kind::new_directory, r.error, with_slash(r.error_path));

@@ -35,12 +35,12 @@ class Walker::State {
   // The directory being visited is one of the '@' exclusions.
   bool excluded(const Shared& sh) const;
 
-  std::string path;                // the directory being visited
-  std::uint32_t order = 0;         // post-order counter of this walker
-  WatchId top = kNoWatch;          // the first entry this walk entered
-  std::vector<WatchId> added;      // new entries (WalkSpec::keep_added)
-  std::vector<Warning> warnings;   // handed to the caller by the thread that owns the Watcher
-  bool pumps = false;              // this walker's thread owns the Watcher: it pumps the reader
+  std::string path;               // the directory being visited
+  std::uint32_t order = 0;        // post-order counter of this walker
+  WatchId top = kNoWatch;         // the first entry this walk entered
+  std::vector<WatchId> added;     // new entries (WalkSpec::keep_added)
+  std::vector<Warning> warnings;  // handed to the caller by the thread that owns the Watcher
+  bool pumps = false;             // this walker's thread owns the Watcher: it pumps the reader
 
   // A directory on the stack: open, watched, its subdirectories [child_begin, child_end) of
   // child_offs, the next one to visit at child_next.

@@ -30,10 +30,10 @@ enum class WalkKind {
 
 struct WalkSpec {
   WalkKind kind = WalkKind::setup;
-  Mask mask = 0;                                        // what the kernel is asked for
-  const std::vector<std::string>* exclude = nullptr;  // '@' exclusions, without a trailing '/'
+  Mask mask = 0;                                                 // what the kernel is asked for
+  const std::vector<std::string>* exclude = nullptr;             // '@' exclusions, without a trailing '/'
   const std::function<bool(std::string_view)>* prune = nullptr;  // AddOptions::prune
-  bool keep_added = false;                              // record new entries (for a roll-back)
+  bool keep_added = false;                                       // record new entries (for a roll-back)
 };
 
 // How a walk ended: error 0, or the errno and the directory where it had to stop.
@@ -81,10 +81,10 @@ class Walker {
   struct Shared {
     Walker& owner;
     const WalkSpec& spec;
-    bool upgrade;                            // add without kSelfBits, upgrade once read
-    SyntheticQueue* synth = nullptr;         // arrival walks
-    std::mutex* table_lock = nullptr;        // set while walkers run in parallel
-    const std::atomic<bool>* stop = nullptr; // set while walkers run in parallel
+    bool upgrade;                             // add without kSelfBits, upgrade once read
+    SyntheticQueue* synth = nullptr;          // arrival walks
+    std::mutex* table_lock = nullptr;         // set while walkers run in parallel
+    const std::atomic<bool>* stop = nullptr;  // set while walkers run in parallel
   };
 
  private:

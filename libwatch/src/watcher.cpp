@@ -21,7 +21,7 @@ constexpr unsigned kPumpEvery = 1024;
 
 struct Watcher::Impl {
   explicit Impl(WatcherOptions o)
-      : opts(std::move(o)),
+      : opts(o),
         backend(make_inotify_backend()),
         reader(*backend, opts.queue_bytes),
         tree(*backend, table, synth, opts.hide_own_reads),
@@ -50,7 +50,7 @@ struct Watcher::Impl {
   unsigned since_pump = 0;
 };
 
-Watcher::Watcher(WatcherOptions options) : impl_(std::make_unique<Impl>(std::move(options))) {}
+Watcher::Watcher(WatcherOptions options) : impl_(std::make_unique<Impl>(options)) {}
 Watcher::~Watcher() = default;
 
 WatchId Watcher::add(std::string_view path, const AddOptions& options) { return impl_->tree.add(path, options); }

@@ -40,8 +40,8 @@ struct Dir {
 
 struct Disk {
   std::vector<Dir> dirs{Dir{.name = "r", .parent = kNone, .kids = {}, .removed = false}};  // 0 is the watched root
-  std::map<int, int> wd_of;                 // inode -> wd (the kernel's watches)
-  std::set<int> removed;                    // wds the World removed (the backend drops their events)
+  std::map<int, int> wd_of;  // inode -> wd (the kernel's watches)
+  std::set<int> removed;     // wds the World removed (the backend drops their events)
   int next_wd = 2;
 
   bool in_tree(int d) const {
@@ -56,9 +56,7 @@ struct Disk {
       if (d == ancestor) return true;
     return false;
   }
-  std::string path(int d) const {
-    return d == 0 ? "r/" : path(dirs[d].parent) + dirs[d].name + "/";
-  }
+  std::string path(int d) const { return d == 0 ? "r/" : path(dirs[d].parent) + dirs[d].name + "/"; }
   int at(const std::string& p) const {  // the directory at path p ("r/x/y/"), kNone if none
     if (p.rfind("r/", 0) != 0) return kNone;
     int d = 0;
@@ -107,7 +105,7 @@ struct Sim final : MoveTracker::World {
   MoveTracker tracker{table, *this, kGrace};
   Clock::time_point now{};
   std::uint32_t cookie = 0;
-  bool silent = false;  // events are being lost
+  bool silent = false;                                      // events are being lost
   const bool trace = std::getenv("FUZZ_TRACE") != nullptr;  // the operations and events, on stderr
 
   Sim() {
@@ -184,7 +182,9 @@ struct Sim final : MoveTracker::World {
     deliver(r);
   }
   void deliver(const RawEvent& r) {
-    if (trace) std::fprintf(stderr, "  event wd=%d mask=%s name=%s cookie=%u\n", r.wd, fmt::format("{:#x}", r.mask).c_str(), std::string(r.name).c_str(), r.cookie);
+    if (trace)
+      std::fprintf(stderr, "  event wd=%d mask=%s name=%s cookie=%u\n", r.wd, fmt::format("{:#x}", r.mask).c_str(),
+                   std::string(r.name).c_str(), r.cookie);
     tracker.finish();  // (what Watcher::next() does at its next call)
     if (tracker.take_repair()) repair();
     if (disk.removed.count(r.wd)) return;  // queued before the watch was removed

@@ -79,7 +79,8 @@ TEST_F(Additions, ExcludeFromReadsOnePatternPerLine) {
 }
 
 TEST_F(Additions, ExcludeFromAMissingFileIsAnError) {
-  testsupport::RunResult r = testsupport::run({testsupport::bin("inotifywait"), "--exclude-from", dir / "nope", dir / "."}, {});
+  testsupport::RunResult r =
+      testsupport::run({testsupport::bin("inotifywait"), "--exclude-from", dir / "nope", dir / "."}, {});
   EXPECT_TRUE(r.exit.exited && r.exit.code == 1) << r.err;
   EXPECT_NE(r.err.find("nope"), std::string::npos) << r.err;
 }

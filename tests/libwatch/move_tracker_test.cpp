@@ -22,11 +22,11 @@ constexpr Clock::duration kGrace = 10ms;
 struct ModelWorld final : MoveTracker::World {
   WatchTable& table;
   std::set<WatchId> not_followed;
-  std::set<std::string> still_there;        // paths whose directory the disk still has there
-  std::set<std::string> parent_not_yet;     // placeholder paths whose parent is not there yet
-  std::vector<std::string> dropped;         // paths of subtrees dropped
-  std::vector<std::string> resolved;        // paths of placeholders watched
-  std::vector<bool> last_tries;             // resolve_arrival's last_try, in order
+  std::set<std::string> still_there;     // paths whose directory the disk still has there
+  std::set<std::string> parent_not_yet;  // placeholder paths whose parent is not there yet
+  std::vector<std::string> dropped;      // paths of subtrees dropped
+  std::vector<std::string> resolved;     // paths of placeholders watched
+  std::vector<bool> last_tries;          // resolve_arrival's last_try, in order
   std::vector<WatchId> released;
   int next_wd = 1000;
 
@@ -272,7 +272,7 @@ TEST_F(MoveTrackerTest, IgnoredReleasesAtOnceAndLeavesAtFinish) {
   const auto r = ev(2, IN_IGNORED);
   EXPECT_EQ(r.verdict, MoveTracker::Verdict::deliver);
   EXPECT_EQ(r.id, a);
-  EXPECT_EQ(table.size(), 1u);       // the count drops at once
+  EXPECT_EQ(table.size(), 1u);  // the count drops at once
   EXPECT_EQ(table.find(2), kNoWatch);
   EXPECT_EQ(table.path(a), "r/a/");  // but its path still renders for this event
   EXPECT_TRUE(world.released.empty());

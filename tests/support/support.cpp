@@ -13,6 +13,7 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <regex>
 #include <sstream>
 #include <stdexcept>
 #include <system_error>
@@ -296,6 +297,20 @@ RunResult run(std::vector<std::string> argv, Process::Options options, std::chro
   r.out = p.out();
   r.err = p.err();
   return r;
+}
+
+std::string without_watch_limit_line(const std::string& err, bool* found) {
+  static const std::regex line(
+      "The tree .* holds (at least )?[0-9,]+ directories; the limit is [0-9,]+ watches per user(, [0-9,]+ in use)?: "
+      "`sysctl [a-z_.]+=[0-9]+` makes room until the next boot, a line `[a-z_.]+=[0-9]+` in "
+      "/etc/sysctl.d/90-inotify-watches.conf makes it last.\n");
+  std::smatch m;
+  if (!std::regex_search(err, m, line)) {
+    if (found) *found = false;
+    return err;
+  }
+  if (found) *found = true;
+  return m.prefix().str() + m.suffix().str();
 }
 
 }  // namespace testsupport

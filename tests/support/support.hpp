@@ -41,6 +41,11 @@ void remove_all(const std::string& path);
 
 // Path of a program built by this project (build/bin/NAME).
 std::string bin(std::string_view name);
+
+// Our stderr without the line we add after the reference's two watch-limit lines ("The tree X
+// holds N directories; ... sysctl ..."), for comparing with the reference byte for byte. found:
+// whether there was one, well formed.
+std::string without_watch_limit_line(const std::string& err, bool* found = nullptr);
 // Path of the reference inotify-tools program (/usr/bin/NAME) if installed, else nullopt.
 std::optional<std::string> reference_bin(std::string_view name);
 

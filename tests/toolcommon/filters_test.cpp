@@ -41,7 +41,7 @@ TEST(ToolcommonExcludeFrom, SkipsCommentsAndBlankLinesAndKeepsOrigins) {
   ASSERT_EQ(o.excludes.size(), 4u);
   EXPECT_EQ(o.excludes[0].regex, "\\.o$");
   EXPECT_EQ(o.excludes[0].origin, (dir / "ex") + ":4");
-  EXPECT_EQ(o.excludes[1].regex, "^d/cache/");  // the '\r' of a Windows line end is not part of it
+  EXPECT_EQ(o.excludes[1].regex, "^d/cache/");         // the '\r' of a Windows line end is not part of it
   EXPECT_EQ(o.excludes[2].regex, " lead and trail ");  // spaces inside a pattern are the pattern's
   EXPECT_EQ(o.excludes[3].regex, "last-without-newline");
   EXPECT_FALSE(o.excludes[0].icase);
@@ -75,8 +75,9 @@ TEST(ToolcommonExcludeFrom, BadPatternNamesFileLineAndPattern) {
   RegexOptions o;
   o.add_exclude_file(dir / "ex");
   std::string msg = failure_of([&] { Filter f(o); });
-  EXPECT_EQ(msg.rfind("Error in --exclude-from file " + (dir / "ex") + ", line 4: 'bad(' is not a valid regular "
-                      "expression (",
+  EXPECT_EQ(msg.rfind("Error in --exclude-from file " + (dir / "ex") +
+                          ", line 4: 'bad(' is not a valid regular "
+                          "expression (",
                       0),
             0u)
       << msg;
@@ -103,9 +104,9 @@ TEST(ToolcommonRegex, SeveralExcludesAndIncludesWithExcludesWinning) {
   Filter f(o);
   EXPECT_TRUE(f.passes("d/a.c"));
   EXPECT_TRUE(f.passes("d/a.h"));
-  EXPECT_FALSE(f.passes("d/a.txt"));                // no include matches
-  EXPECT_FALSE(f.passes("d/node_modules/x.c"));     // an include matches, an exclude too: excluded
-  EXPECT_FALSE(f.passes("d/a.c.swp"));              // excluded, whatever the includes say
+  EXPECT_FALSE(f.passes("d/a.txt"));             // no include matches
+  EXPECT_FALSE(f.passes("d/node_modules/x.c"));  // an include matches, an exclude too: excluded
+  EXPECT_FALSE(f.passes("d/a.c.swp"));           // excluded, whatever the includes say
   RegexOptions both;
   both.set_exclude("a");
   both.set_exclude("b");

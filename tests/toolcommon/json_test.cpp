@@ -34,15 +34,15 @@ TEST(ToolcommonJson, StrictUtf8) {
   EXPECT_TRUE(toolcommon::is_valid_utf8(""));
   EXPECT_TRUE(toolcommon::is_valid_utf8("plain"));
   EXPECT_TRUE(toolcommon::is_valid_utf8("caf\xC3\xA9 \xE2\x82\xAC \xF0\x9F\x98\x80"));
-  EXPECT_TRUE(toolcommon::is_valid_utf8("\xF4\x8F\xBF\xBF"));    // U+10FFFF
+  EXPECT_TRUE(toolcommon::is_valid_utf8("\xF4\x8F\xBF\xBF"));  // U+10FFFF
   EXPECT_FALSE(toolcommon::is_valid_utf8("\xFF"));
-  EXPECT_FALSE(toolcommon::is_valid_utf8("\xC0\xAF"));           // overlong '/'
-  EXPECT_FALSE(toolcommon::is_valid_utf8("\xE0\x80\xAF"));       // overlong '/'
-  EXPECT_FALSE(toolcommon::is_valid_utf8("\xED\xA0\x80"));       // surrogate U+D800
-  EXPECT_FALSE(toolcommon::is_valid_utf8("\xF4\x90\x80\x80"));   // above U+10FFFF
-  EXPECT_FALSE(toolcommon::is_valid_utf8("\xC3"));               // cut short
+  EXPECT_FALSE(toolcommon::is_valid_utf8("\xC0\xAF"));          // overlong '/'
+  EXPECT_FALSE(toolcommon::is_valid_utf8("\xE0\x80\xAF"));      // overlong '/'
+  EXPECT_FALSE(toolcommon::is_valid_utf8("\xED\xA0\x80"));      // surrogate U+D800
+  EXPECT_FALSE(toolcommon::is_valid_utf8("\xF4\x90\x80\x80"));  // above U+10FFFF
+  EXPECT_FALSE(toolcommon::is_valid_utf8("\xC3"));              // cut short
   EXPECT_FALSE(toolcommon::is_valid_utf8("\xE2\x82"));
-  EXPECT_FALSE(toolcommon::is_valid_utf8("a\x80z"));             // lone continuation byte
+  EXPECT_FALSE(toolcommon::is_valid_utf8("a\x80z"));  // lone continuation byte
 }
 
 TEST(ToolcommonJson, EscapesQuotesBackslashesAndControls) {

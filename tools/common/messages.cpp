@@ -76,7 +76,7 @@ std::optional<std::string> warning_message(const libwatch::Warning& warning) {
 
 std::unique_ptr<libwatch::Watcher> make_watcher(libwatch::WatcherOptions options) {
   try {
-    return std::make_unique<libwatch::Watcher>(std::move(options));
+    return std::make_unique<libwatch::Watcher>(options);
   } catch (const std::system_error& e) {
     throw Failure(init_error_message(e.code().value()));
   }

@@ -14,6 +14,7 @@
 
 #include <fmt/format.h>
 #include <libwatch/watcher.hpp>
+#include <toolcommon/filesystems.hpp>
 #include <toolcommon/inputs.hpp>
 #include <toolcommon/messages.hpp>
 
@@ -33,6 +34,10 @@ using toolcommon::Failure;
 // D4: printed (not with -qq) whenever events were lost, kernel or our own queue.
 constexpr std::string_view kOverflowWarning =
     "Warning: the event queue overflowed and some events were lost; rescanning the watched trees.\n";
+
+// How long the watch-limit message may spend counting the tree's directories (one pass over a
+// million directories on a warm cache takes about this long).
+constexpr std::chrono::seconds kCountBudget{3};
 
 // D8: -d changes to "/" before watching, so relative paths are made absolute first.
 std::string absolute(const std::string& cwd, const std::string& path) {
@@ -117,13 +122,19 @@ int run(int argc, char** argv) {
     try {
       watcher->add(path, add);
     } catch (const libwatch::WatchError& e) {
-      messages.routable(toolcommon::watch_error_message(e.operand(), e.code().value()));
+      std::string text = toolcommon::watch_error_message(e.operand(), e.code().value());
+      if (e.code().value() == ENOSPC && opts.recursive)
+        text += toolcommon::watch_limit_line(e.operand(), toolcommon::count_watch_needs(e.operand(), kCountBudget));
+      messages.routable(text);
       return toolcommon::kExitFailure;
     } catch (const std::system_error& e) {
       messages.routable(toolcommon::watch_error_message(path, e.code().value()));
       return toolcommon::kExitFailure;
     }
   }
+  if (quiet < 2)
+    for (const auto& path : list.paths)
+      for (const std::string& line : toolcommon::remote_fs_warnings(path, opts.recursive)) messages.routable(line);
   if (quiet == 0) messages.routable("Watches established.\n");
 
   // Step 24: the event loop.

@@ -52,10 +52,10 @@ class EventOutput {
   libwatch::Fd nonblocking_;  // a private open file description of a pipe, or nothing
   bool socket_ = false;       // send(MSG_DONTWAIT) instead
   std::string buf_;
-  std::size_t head_ = 0;                 // bytes of buf_ already written
-  std::size_t retry_at_ = kFlushBytes;   // pending bytes that trigger the next write
-  std::size_t events_ = 0;               // events appended since the last write
-  std::vector<std::size_t> ends_;        // where each buffered event ends (blocking writes only)
+  std::size_t head_ = 0;                // bytes of buf_ already written
+  std::size_t retry_at_ = kFlushBytes;  // pending bytes that trigger the next write
+  std::size_t events_ = 0;              // events appended since the last write
+  std::vector<std::size_t> ends_;       // where each buffered event ends (blocking writes only)
   std::size_t writes_ = 0;
 };
 

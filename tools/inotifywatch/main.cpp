@@ -23,6 +23,7 @@
 #include <fmt/format.h>
 
 #include <libwatch/libwatch.hpp>
+#include <toolcommon/filesystems.hpp>
 #include <toolcommon/inputs.hpp>
 #include <toolcommon/messages.hpp>
 
@@ -126,6 +127,9 @@ void install(int sig, void (*handler)(int), bool restart) {
   ::sigaction(sig, &sa, nullptr);
 }
 
+// How long the watch-limit message may spend counting the tree's directories.
+constexpr std::chrono::seconds kCountBudget{3};
+
 constexpr std::string_view kOverflowWarning =
     "Warning: the event queue overflowed and some events were lost; the statistics are incomplete.\n";
 
@@ -213,7 +217,10 @@ class Run {
       try {
         id = w.add(path, add);
       } catch (const libwatch::WatchError& e) {
-        throw Failure(toolcommon::watch_error_message(e.operand(), e.code().value(), true));
+        std::string text = toolcommon::watch_error_message(e.operand(), e.code().value(), true);
+        if (e.code().value() == ENOSPC && opts_.recursive)
+          text += toolcommon::watch_limit_line(e.operand(), toolcommon::count_watch_needs(e.operand(), kCountBudget));
+        throw Failure(text);
       }
       if (opts_.recursive && opts_.verbose) write_stderr(fmt::format("OK, {} is now being watched.\n", path));
       // The reference counts stored path strings: another spelling of a directory already
@@ -224,6 +231,8 @@ class Run {
           extra_paths_ += opts_.recursive ? subtree_size(id) : 1;
       }
     }
+    for (const std::string& path : list.paths)
+      for (const std::string& line : toolcommon::remote_fs_warnings(path, opts_.recursive)) write_stderr(line);
     if (opts_.verbose) write_stderr(fmt::format("Total of {} watches.\n", w.watch_count() + extra_paths_));
     stats_.reserve(w.id_bound());
     write_stderr("Finished establishing watches, now collecting statistics.\n");

@@ -70,7 +70,9 @@ std::vector<Row> Stats::rows(std::span<const LiveWatch> live, SortKey key, bool 
   }
   for (std::size_t i = 0; i < retired_.size(); ++i) {
     const Count* c = retired_counts_.data() + i * stride_;
-    if (zero || c[0] != 0) out.push_back(Row{.counts = c, .order = retired_[i].order, .id = libwatch::kNoWatch, .retired_path = &retired_[i].path});
+    if (zero || c[0] != 0)
+      out.push_back(
+          Row{.counts = c, .order = retired_[i].order, .id = libwatch::kNoWatch, .retired_path = &retired_[i].path});
   }
   // A key without a slot is refused while parsing options; fall back to the total regardless.
   const int s = std::max(slot(key.column), 0);
