@@ -210,7 +210,7 @@ scenario_overflow() {
   printf 'after\n' >"$s/burst7/after-overflow"
   # (The driver reads the 16,384 events queued before the overflow first: slow under a loaded
   # sanitizer build.)
-  wait_log 1 "overflowed" 300
+  wait_log 1 "overflowed" 150
   converge "$s" "$d" 120 "a 30,000-file burst with a queue overflow"
   grep -q 'full sync, ' "$T/sync.log" || fail "no full sync after the overflow"
   printf 'later\n' >"$s/burst29/later"
