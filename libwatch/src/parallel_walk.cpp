@@ -17,6 +17,9 @@ namespace {
 
 // More threads than this only queue up on the kernel's locks (measured on the setup benchmark).
 constexpr unsigned kMaxHelpers = 3;
+// How often a caller that asked for progress hears of it while this thread only waits for the
+// helpers: a display's refresh rate; without a progress handler the wait has no timeout.
+constexpr int kProgressTickMs = 100;
 
 struct Task {
   std::string name;
@@ -111,11 +114,13 @@ void Walker::walk_children_in_parallel(Shared& sh, State& mw) {
   for (std::size_t left = threads.size(); left > 0;) {
     pollfd p[2] = {{.fd = done.get(), .events = POLLIN, .revents = 0},
                    {.fd = backend_.fd(), .events = POLLIN, .revents = 0}};
-    if (::poll(p, can_pump ? 2 : 1, -1) < 0) {
+    const bool ticks = sh.spec.progress && *sh.spec.progress;
+    if (::poll(p, can_pump ? 2 : 1, ticks ? kProgressTickMs : -1) < 0) {
       if (errno == EINTR) continue;
       break;  // (join below)
     }
     if (p[1].revents & POLLIN) can_pump = pump();
+    report_progress(sh);
     std::uint64_t ended = 0;
     if ((p[0].revents & POLLIN) && ::read(done.get(), &ended, sizeof ended) == sizeof ended) left -= ended;
   }

@@ -47,6 +47,7 @@ WatchId Tree::add(std::string_view path, const AddOptions& options) {
   }
   const bool walk = (options.recursive || options.track) && backend_.watches_each_directory();
   WatchId id = walk ? walk_operand(root) : kNoWatch;
+  root.options.progress = nullptr;  // setup only: the caller's handler need not outlive add()
   root.walked = id != kNoWatch;
   if (!root.walked) id = watch_operand(root);  // a file, or an operand that is not walked
   register_root(std::move(root), id);
@@ -61,7 +62,8 @@ WatchId Tree::walk_operand(const Root& root) {
                                                   .mask = root.kmask,
                                                   .exclude = &root.exclude,
                                                   .prune = &root.options.prune,
-                                                  .keep_added = true},
+                                                  .keep_added = true,
+                                                  .progress = &root.options.progress},
                                          root.operand, true);
   flush_warnings();
   if (!r.error) {

@@ -162,9 +162,11 @@ bool Walker::State::enter(Shared& sh, int pfd, const char* open_name, WatchId pa
                         .names_size = names_size,
                         .is_new = !existed,
                         .root = is_root});
+  w.count_entered();
   if (pumps && ++since_pump_ >= kPumpEveryDirs) {
     since_pump_ = 0;
     w.pump();
+    w.report_progress(sh);
   }
   return true;
 }
@@ -230,6 +232,10 @@ std::vector<Warning> Walker::take_warnings() {
 
 bool Walker::pump() { return pump_ && pump_(); }
 
+void Walker::report_progress(const Shared& sh) const {
+  if (sh.spec.progress && *sh.spec.progress) (*sh.spec.progress)(entered_.load(std::memory_order_relaxed));
+}
+
 int Walker::watch_dir(const std::string& path, int fd, Mask mask, bool nofollow, bool by_fd) {
   if (path.size() < PATH_MAX && !(by_fd && fd >= 0)) {
     int wd = backend_.add_watch(path.c_str(), mask | (nofollow ? IN_DONT_FOLLOW : 0));
@@ -265,6 +271,7 @@ WalkResult Walker::walk_root(const WalkSpec& spec, const std::string& operand, b
   Shared sh{.owner = *this, .spec = spec, .upgrade = upgrade};
   State& s = *main_;
   s.order = order_seq_;
+  entered_.store(0, std::memory_order_relaxed);
   s.path = operand;
   if (s.path.empty() || s.path.back() != '/') s.path += '/';
   WalkResult r = run_walk(sh, s, AT_FDCWD, operand.c_str(), kNoWatch, operand, parallel);

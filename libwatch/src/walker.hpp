@@ -34,6 +34,7 @@ struct WalkSpec {
   const std::vector<std::string>* exclude = nullptr;             // '@' exclusions, without a trailing '/'
   const std::function<bool(std::string_view)>* prune = nullptr;  // AddOptions::prune
   bool keep_added = false;                                       // record new entries (for a roll-back)
+  const std::function<void(std::size_t)>* progress = nullptr;    // AddOptions::progress (setup)
 };
 
 // How a walk ended: error 0, or the errno and the directory where it had to stop.
@@ -94,13 +95,17 @@ class Walker {
   // and on helpers (parallel_walk.cpp). Throws the first helper's WalkAbort.
   void walk_children_in_parallel(Shared& shared, State& s);
   bool pump();
+  // Counts a directory entered by any walker thread; tells the caller how far a setup has come.
+  void count_entered() noexcept { entered_.fetch_add(1, std::memory_order_relaxed); }
+  void report_progress(const Shared& shared) const;
 
   Backend& backend_;
   WatchTable& table_;
   const bool hide_own_reads_;
   std::function<bool()> pump_;
   std::uint32_t order_seq_ = 0;
-  std::unique_ptr<State> main_;  // the state of the thread that owns the Watcher
+  std::atomic<std::size_t> entered_{0};  // directories entered by the current walk_root()
+  std::unique_ptr<State> main_;          // the state of the thread that owns the Watcher
 };
 
 }  // namespace libwatch

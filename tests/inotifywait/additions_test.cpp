@@ -173,4 +173,50 @@ TEST_F(Additions, JsonLinesSurviveHostileNames) {
   EXPECT_EQ(got, want) << p->out();
 }
 
+// Issue 16 item 5: on a terminal, a long -r setup shows one self-updating progress line, erased
+// before "Watches established."; stderr that is not a terminal gets the same bytes as ever.
+// LIBWATCH_PROGRESS_DELAY_MS=0 stands in for a setup longer than a second.
+constexpr const char* kTwoThousandDirectories =
+    "for i in $(seq 20); do for j in $(seq 100); do echo d/$i/$j; done; done | xargs mkdir -p";
+constexpr const char* kOnAPty = R"PY(
+import os, pty, sys
+pid, fd = pty.fork()
+if pid == 0:
+    os.environ['LIBWATCH_PROGRESS_DELAY_MS'] = '0'
+    os.execv(sys.argv[1], sys.argv[1:])
+out = b''
+while True:
+    try:
+        chunk = os.read(fd, 65536)
+    except OSError:
+        break
+    if not chunk:
+        break
+    out += chunk
+os.waitpid(pid, 0)
+sys.stdout.write(repr(out))
+)PY";
+
+TEST_F(Additions, ProgressLineOnATerminalIsErasedBeforeWatchesEstablished) {
+  sh(kTwoThousandDirectories);
+  testsupport::RunResult r = testsupport::run(
+      {"/usr/bin/env", "python3", "-c", kOnAPty, testsupport::bin("inotifywait"), "-r", "-t", "1", dir / "d"}, {});
+  ASSERT_TRUE(r.exit.exited && r.exit.code == 0) << r.out << r.err;
+  const std::string erase = R"(\r\x1b[K)";
+  const std::size_t first = r.out.find(erase + "Setting up watches: ");
+  const std::size_t established = r.out.find(erase + "Watches established.");
+  EXPECT_NE(first, std::string::npos) << r.out;
+  EXPECT_NE(established, std::string::npos) << r.out;
+  EXPECT_LT(first, established) << r.out;
+  EXPECT_EQ(r.out.find("directories watched", established), std::string::npos) << r.out;
+}
+
+TEST_F(Additions, NoProgressLineWhenStderrIsNotATerminal) {
+  sh(kTwoThousandDirectories);
+  Process::Options o;
+  o.env["LIBWATCH_PROGRESS_DELAY_MS"] = "0";
+  testsupport::RunResult r = testsupport::run({testsupport::bin("inotifywait"), "-r", "-t", "1", dir / "d"}, o);
+  EXPECT_EQ(r.err, "Setting up watches.  Beware: since -r was given, this may take a while!\nWatches established.\n");
+}
+
 }  // namespace

@@ -17,6 +17,7 @@
 #include <toolcommon/filesystems.hpp>
 #include <toolcommon/inputs.hpp>
 #include <toolcommon/messages.hpp>
+#include <toolcommon/progress.hpp>
 
 #include "format.hpp"
 #include "json_format.hpp"
@@ -107,7 +108,11 @@ int run(int argc, char** argv) {
   const int quiet = opts.quiet;
   EventOutput out;
   // Warnings come out of next(): the events before them go out first, as with the reference.
-  watcher->on_warning([&messages, &out](const libwatch::Warning& w) {
+  // The progress line of a long -r setup, on a terminal only (it never reaches syslog).
+  toolcommon::SetupProgress progress(opts.recursive && quiet == 0 && !opts.syslog &&
+                                     toolcommon::SetupProgress::stderr_is_terminal());
+  watcher->on_warning([&messages, &out, &progress](const libwatch::Warning& w) {
+    progress.erase();
     out.flush();
     if (auto line = toolcommon::warning_message(w)) messages.routable(*line);
   });
@@ -118,20 +123,24 @@ int run(int argc, char** argv) {
                                      : "Setting up watches.\n");
   if (opts.recursive) add.exclude = list.exclusions;  // '@' only matters for recursive setup
   if (opts.recursive && !prune.empty()) add.prune = toolcommon::prune_predicate(prune);
+  add.progress = [&progress](std::size_t directories) { progress.update(directories); };
   for (const auto& path : list.paths) {
     try {
       watcher->add(path, add);
     } catch (const libwatch::WatchError& e) {
+      progress.erase();
       std::string text = toolcommon::watch_error_message(e.operand(), e.code().value());
       if (e.code().value() == ENOSPC && opts.recursive)
         text += toolcommon::watch_limit_line(e.operand(), toolcommon::count_watch_needs(e.operand(), kCountBudget));
       messages.routable(text);
       return toolcommon::kExitFailure;
     } catch (const std::system_error& e) {
+      progress.erase();
       messages.routable(toolcommon::watch_error_message(path, e.code().value()));
       return toolcommon::kExitFailure;
     }
   }
+  progress.erase();
   if (quiet < 2)
     for (const auto& path : list.paths)
       for (const std::string& line : toolcommon::remote_fs_warnings(path, opts.recursive)) messages.routable(line);

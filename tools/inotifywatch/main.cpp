@@ -26,6 +26,7 @@
 #include <toolcommon/filesystems.hpp>
 #include <toolcommon/inputs.hpp>
 #include <toolcommon/messages.hpp>
+#include <toolcommon/progress.hpp>
 
 #include "json_table.hpp"
 #include "live.hpp"
@@ -210,18 +211,24 @@ class Run {
     if (opts_.recursive) add.exclude = list.exclusions;
     if (opts_.recursive && !prune_.empty()) add.prune = toolcommon::prune_predicate(prune_);
 
+    // The progress line of a long -r setup, on a terminal only.
+    progress_ = toolcommon::SetupProgress(opts_.recursive && toolcommon::SetupProgress::stderr_is_terminal());
+    add.progress = [this](std::size_t directories) { progress_.update(directories); };
     std::set<std::string> other_spellings;
     for (const std::string& path : list.paths) {
+      progress_.erase();
       if (opts_.recursive && opts_.verbose) write_stderr(fmt::format("Setting up watch(es) on {}\n", path));
       WatchId id = kNoWatch;
       try {
         id = w.add(path, add);
       } catch (const libwatch::WatchError& e) {
+        progress_.erase();
         std::string text = toolcommon::watch_error_message(e.operand(), e.code().value(), true);
         if (e.code().value() == ENOSPC && opts_.recursive)
           text += toolcommon::watch_limit_line(e.operand(), toolcommon::count_watch_needs(e.operand(), kCountBudget));
         throw Failure(text);
       }
+      progress_.erase();
       if (opts_.recursive && opts_.verbose) write_stderr(fmt::format("OK, {} is now being watched.\n", path));
       // The reference counts stored path strings: another spelling of a directory already
       // watched ("./d" after "d") adds its paths although it shares the watches.
@@ -231,6 +238,7 @@ class Run {
           extra_paths_ += opts_.recursive ? subtree_size(id) : 1;
       }
     }
+    progress_.erase();
     for (const std::string& path : list.paths)
       for (const std::string& line : toolcommon::remote_fs_warnings(path, opts_.recursive)) write_stderr(line);
     if (opts_.verbose) write_stderr(fmt::format("Total of {} watches.\n", w.watch_count() + extra_paths_));
@@ -253,6 +261,7 @@ class Run {
   }
 
   void warn(const libwatch::Warning& warning) {
+    progress_.erase();
     if (auto line = toolcommon::warning_message(warning)) write_stderr(*line);
   }
 
@@ -400,6 +409,7 @@ class Run {
   toolcommon::Filter filter_;
   toolcommon::RegexList prune_;
   std::unique_ptr<libwatch::Watcher> watcher_;
+  toolcommon::SetupProgress progress_{false};  // the setup's progress line (terminal only)
   std::size_t extra_paths_ = 0;
   bool terminal_ = false;
   Clock::time_point start_{};

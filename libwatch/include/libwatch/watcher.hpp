@@ -48,6 +48,11 @@ struct AddOptions {
   // Subdirectories not to watch (with their subtrees), by a predicate on the same path: at setup,
   // when they appear later and in a repair. Called from the setup walk's threads at once.
   std::function<bool(std::string_view path)> prune;
+  // Progress of a recursive setup: called on the thread that called add(), with the number of
+  // directories this add() has watched so far, every few dozen directories and at least every
+  // 100 ms while helper threads walk; not kept after add() returns. Whether and how to show it
+  // is the caller's business.
+  std::function<void(std::size_t directories)> progress;
 };
 
 struct WatcherOptions {
