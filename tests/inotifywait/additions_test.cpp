@@ -1,8 +1,11 @@
 // The additions of issue 16 against the real kernel: several --exclude/--include all count (D18),
 // --exclude-from, --prune (no watches for pruned directories), and --json checked with a real JSON
 // parser (python3's json module), hostile names included. (inotifywatch's: tests/inotifywatch.)
+#include <fcntl.h>
 #include <sys/types.h>
+#include <unistd.h>
 
+#include <fstream>
 #include <string>
 #include <vector>
 
@@ -217,6 +220,51 @@ TEST_F(Additions, NoProgressLineWhenStderrIsNotATerminal) {
   o.env["LIBWATCH_PROGRESS_DELAY_MS"] = "0";
   testsupport::RunResult r = testsupport::run({testsupport::bin("inotifywait"), "-r", "-t", "1", dir / "d"}, o);
   EXPECT_EQ(r.err, "Setting up watches.  Beware: since -r was given, this may take a while!\nWatches established.\n");
+}
+
+// --json after a queue overflow: an "overflow" record, then a "rescan" record once the watches
+// are whole again, every line a JSON object (events before and after included).
+constexpr const char* kCheckOverflow = R"PY(
+import json, sys
+recs = [json.loads(line) for line in open(sys.argv[1], encoding='utf-8').read().split('\n')[:-1]]
+types = [r['type'] for r in recs]
+o = types.index('overflow')
+r = types.index('rescan')
+assert o < r, types[o - 2:r + 2]
+assert recs[r]['watches'] == 2, recs[r]
+assert all(t == 'event' for i, t in enumerate(types) if i not in (o, r)), set(types)
+assert recs[-1]['file'] == 'after' and recs[-1]['events'] == ['CREATE'], recs[-1]
+print('ok')
+)PY";
+
+TEST_F(Additions, JsonReportsAnOverflowAndTheRescan) {
+  long queued = 16384;
+  std::ifstream("/proc/sys/fs/inotify/max_queued_events") >> queued;
+  if (queued > 2'000'000) GTEST_SKIP() << "max_queued_events is " << queued << ": too slow to overflow";
+  testsupport::mkdir_p(dir / "d/sub");
+  auto p = start("inotifywait", {"-m", "-r", "--json", "-e", "modify,create", "d"});
+  // Stop the whole process so that the kernel queue overflows behind it.
+  p->signal(SIGSTOP);
+  ASSERT_TRUE(iwtest::wait_stopped(p->pid()));
+  sh("touch d/a d/b");
+  int a = ::open((dir / "d/a").c_str(), O_WRONLY | O_CLOEXEC);
+  int b = ::open((dir / "d/b").c_str(), O_WRONLY | O_CLOEXEC);
+  ASSERT_GE(a, 0);
+  ASSERT_GE(b, 0);
+  for (long i = 0; i < queued / 2 + 1000; ++i) {  // alternating: the kernel merges none
+    ASSERT_EQ(::pwrite(a, "x", 1, 0), 1);
+    ASSERT_EQ(::pwrite(b, "x", 1, 0), 1);
+  }
+  ::close(a);
+  ::close(b);
+  p->signal(SIGCONT);
+  ASSERT_TRUE(p->wait_stdout("\"type\":\"rescan\"", 60s)) << p->describe();
+  sh("touch d/sub/after");
+  ASSERT_TRUE(p->wait_stdout("\"file\":\"after\"")) << p->describe();
+  p->signal(SIGTERM);
+  p->wait();
+  testsupport::write_file(dir / "out.json", p->out());
+  EXPECT_EQ(python(kCheckOverflow, dir / "out.json"), "ok\n");
 }
 
 }  // namespace
