@@ -619,7 +619,7 @@ scenario_vanished() {
 }
 
 scenario_shellcheck() {
-  shellcheck -x "$repo/scripts/inotifysync" "$here/lib.sh" "$here/scenarios.sh" "$here"/measure*.sh
+  shellcheck -x "$repo/scripts/inotifysync" "$here/lib.sh" "$here/scenarios.sh" "$here/safety.sh" "$here"/measure*.sh
 }
 
 name=${1:?usage: scenarios.sh NAME}
