@@ -20,12 +20,14 @@ make_files() {
 }
 
 # Waits until tree $2 has the entries and contents of tree $1 (directory sizes aside: they
-# differ between file systems).
+# differ between file systems; the target's kept deletions aside).
 converge_content() {
   # shellcheck disable=SC2317 # called through wait_for
+  entries() { (cd "$1" && find . -path ./.inotifysync-deleted -prune -o -printf '%y %m %P\0' | sort -z); }
+  # shellcheck disable=SC2317 # called through wait_for
   same_content() {
-    cmp -s <(cd "$1" && find . -printf '%y %m %P\0' | sort -z) <(cd "$2" && find . -printf '%y %m %P\0' | sort -z) &&
-      diff -r --no-dereference -q "$1" "$2" >/dev/null 2>&1
+    cmp -s <(entries "$1") <(entries "$2") &&
+      diff -r --no-dereference -x .inotifysync-deleted -q "$1" "$2" >/dev/null 2>&1
   }
   wait_for "$3" same_content "$1" "$2" || { show_diff "$1" "$2"; fail "$4 did not converge within $3 s"; }
 }
@@ -232,6 +234,28 @@ scenario_keepdeleted() {
   wait_log 4 "full sync,"
   [ -f "$d/.inotifysync-deleted/$day/f1" ] || fail "a full sync deleted the kept files"
   [ ! -e "$s/.inotifysync-deleted" ] || fail "kept files came back to the source"
+  stop_sync
+  [ "$SYNC_RC" = 0 ] || fail "exit $SYNC_RC"
+}
+
+# --keep-deleted over the ssh transport (a remote shell that runs the remote rsync here):
+# kept files in the dated directory, an expired one pruned through rsync.
+scenario_keepssh() {
+  local s=$T/src d=$T/sdst day
+  printf -v day '%(%Y-%m-%d)T' -1
+  printf '%s\n' '#!/bin/sh' 'shift' 'exec sh -c "$*"' >"$T/fake-rsh"
+  chmod 755 "$T/fake-rsh"
+  export RSYNC_RSH=$T/fake-rsh
+  make_files "$s" 3
+  mkdir -p "$d/.inotifysync-deleted/2000-01-01"
+  printf 'old\n' >"$d/.inotifysync-deleted/2000-01-01/old"
+  start_sync "${DELAY[@]}" --keep-deleted 7 "$s" "somehost:$d"
+  converge_content "$s" "$d" 10 "initial sync over the remote shell"
+  wait_for 10 test ! -e "$d/.inotifysync-deleted/2000-01-01" || fail "the expired directory was not pruned"
+  rm "$s/f1"
+  printf 'second version\n' >"$s/f2"
+  wait_for 20 test -f "$d/.inotifysync-deleted/$day/f1" || fail "the deleted file is not kept"
+  wait_for 20 grep -q -x 2 "$d/.inotifysync-deleted/$day/f2" || fail "the overwritten file is not kept"
   stop_sync
   [ "$SYNC_RC" = 0 ] || fail "exit $SYNC_RC"
 }
