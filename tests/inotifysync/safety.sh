@@ -152,6 +152,24 @@ scenario_overmount() {
   ((SYNC_RC == 4)) || fail "exit $SYNC_RC, expected 4"
 }
 
+# A file system mounted under the running source (on one of its directories) hides what
+# is there: the next full sync deletes nothing of it.
+scenario_undermount() {
+  need_mount
+  local s=$T/src d=$T/dst
+  make_files "$s" 5
+  make_files "$s/sub" 20
+  start_sync "${DELAY[@]}" "$s" "$d"
+  converge "$s" "$d" 10 "initial sync"
+  mount_tmpfs "$s/sub"
+  kill -HUP "$SYNC_PID"
+  wait_log 1 "deletions refused, source identity"
+  wait_log 2 "full sync,"
+  [ "$(count_files "$d/sub")" = 20 ] || fail "the target lost files hidden by a mount under the source"
+  stop_sync
+  ((SYNC_RC == 4)) || fail "exit $SYNC_RC, expected 4"
+}
+
 # The source directory deleted and recreated (nearly) empty, then the driver restarted.
 scenario_recreated() {
   local s=$T/src d=$T/dst
