@@ -185,6 +185,30 @@ scenario_recreated() {
   expect_refused "$T/once.log" "source identity"
 }
 
+# A refusal on one target holds back nothing on the others: the source recreated since the
+# first sync to t1 (refused there), t2 is new (deletes as usual); both get the new files.
+scenario_othertargets() {
+  local s=$T/src t1=$T/t1 t2=$T/t2
+  make_files "$s" 5
+  run_once "$s" "$t1"
+  ((ONCE_RC == 0)) || fail "first sync: exit $ONCE_RC"
+  rm -rf "$s"
+  mkdir "$s"
+  printf 'a\n' >"$s/a"
+  printf 'b\n' >"$s/b"
+  start_sync "${DELAY[@]}" "$s" "$t1" "$t2"
+  wait_log 1 "target 1 $t1/: deletions refused, source identity"
+  converge "$s" "$t2" 10 "the other target"
+  rm "$s/b"
+  printf 'c\n' >"$s/c"
+  converge "$s" "$t2" 10 "the other target, deleting"
+  wait_for 20 test -f "$t1/c" || fail "the refused target does not get new files"
+  { [ -f "$t1/b" ] && [ -f "$t1/f1" ]; } || fail "the refused target lost files"
+  if grep -q "target 2 .*deletions refused" "$T/sync.log"; then fail "target 2 was refused too"; fi
+  stop_sync
+  ((SYNC_RC == 4)) || fail "exit $SYNC_RC, expected 4"
+}
+
 # More deletions than --max-delete in one batch: counted before anything is deleted, so
 # nothing is; the other changes still go; a move's old names are no deletions.
 scenario_maxdelete() {
