@@ -212,14 +212,15 @@ scenario_othertargets() {
 # More deletions than --max-delete in one batch: counted before anything is deleted, so
 # nothing is; the other changes still go; a move's old names are no deletions.
 scenario_maxdelete() {
-  local s=$T/src d=$T/dst k
+  local s=$T/src d=$T/dst
   make_files "$s" 20
   make_files "$s/moving" 10
-  start_sync "${DELAY[@]}" --max-delete 5 "$s" "$d"
+  # A delay of 1 s: the 10 deletions of one rm go out in one batch.
+  start_sync --delay 1 --retry-max 2 --max-delete 5 "$s" "$d"
   converge "$s" "$d" 10 "initial sync"
   mv "$s/moving" "$s/moved"
   converge "$s" "$d" 10 "a directory of 10 files moved (its old names are not counted)"
-  for ((k = 1; k <= 10; k++)); do rm "$s/f$k"; done
+  rm "$s"/f{1..10}
   printf 'late\n' >"$s/late"
   wait_log 1 "deletions refused, deletion limit: 10 deletions, more than the limit of 5"
   wait_for 20 test -f "$d/late" || fail "the transfers without deletions did not go on"
