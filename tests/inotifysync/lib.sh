@@ -13,6 +13,8 @@ fi
 export INOTIFYSYNC_INOTIFYWAIT
 
 T=$(mktemp -d "${TMPDIR:-/tmp}/inotifysync-test.XXXXXX")
+# inotifysync keeps the source identities it records (see --state-dir) in the test's directory.
+export STATE_DIRECTORY=$T/state
 started_pids=()
 
 fail() {
