@@ -40,14 +40,14 @@ results=$T/results.tsv
 target=
 
 # ---- the queue limit, lowered only while a syncer starts ------------------------------------
+readonly queue_sysctl=/proc/sys/fs/inotify/max_queued_events
 saved_limit=
 lower_limit() {
-  local f=/proc/sys/fs/inotify/max_queued_events
-  saved_limit=$(cat "$f")
-  printf '%d\n' "$queue_limit" >"$f"
+  saved_limit=$(cat "$queue_sysctl")
+  printf '%d\n' "$queue_limit" >"$queue_sysctl"
 }
 restore_limit() {
-  [ -z "$saved_limit" ] || printf '%s\n' "$saved_limit" >/proc/sys/fs/inotify/max_queued_events
+  [ -z "$saved_limit" ] || printf '%s\n' "$saved_limit" >"$queue_sysctl"
   saved_limit=
 }
 
@@ -331,10 +331,11 @@ main() {
   local -a cases tool_list
   IFS=', ' read -r -a cases <<<"${only:-changes,burst,burst-stopped,massive,move}"
   IFS=', ' read -r -a tool_list <<<"$tools"
-  [ "$(id -u)" = 0 ] || { printf 'sync.sh: needs root (the queue limit, cgroups)\n' >&2; exit 2; }
+  # exit status 77 (a skipped CTest test) when the machine cannot run it
+  [ "$(id -u)" = 0 ] || { printf 'sync.sh: needs root (the queue limit, cgroups)\n' >&2; exit 77; }
   if [[ " ${tool_list[*]} " == *" lsyncd "* ]] && ! command -v lsyncd >/dev/null; then
     printf 'sync.sh: lsyncd is not installed\n' >&2
-    exit 2
+    exit 77
   fi
   # A session and autogroup of its own at a higher priority, like scripts/bench's trials.
   if [ "$niceness" != 0 ] && [ "$(ps -o sid= -p $$ | tr -d ' ')" = $$ ]; then

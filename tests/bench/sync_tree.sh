@@ -9,7 +9,8 @@ readonly cg_mem_root=/sys/fs/cgroup/memory  # cgroup v1: memory.max_usage_in_byt
 readonly rss_sample_s=0.1                   # the RSS sampler's period (a peak lasting less is missed)
 readonly idle_window_s=1                    # idle: the tree used less than idle_cpu_ms in this window
 readonly idle_cpu_ms=20
-readonly clk_tck=$(getconf CLK_TCK)
+clk_tck=$(getconf CLK_TCK)
+readonly clk_tck
 
 tree_mode=proc # cgroup when a per-run v1 cgroup can be made, else proc (parentage from /proc)
 tree_runs=0
