@@ -6,7 +6,10 @@
 #   burst          N new files (30,000; 10,000 in --quick) in N/1000 directories while it runs
 #   burst-stopped  the same burst while the event reader is stopped (SIGSTOP): the queue overflows
 #   massive        a tree of M files synced at start (100,000; 20,000 in --quick), then 3M new
-#                  files in 3M/1000 new directories while the reader is stopped
+#                  files in 3M/1000 new directories while the reader is stopped (only the
+#                  directories' creation is queued: the syncer finds the files by scanning them)
+#   massive-overflow  the same, the 3M/1000 directories made (and synced) before the reader
+#                  stops: every new file is an event, and the queue overflows on a big tree
 #   move           a 16 MiB file moved to another directory whose parent is then renamed
 # For each: the time from the end of the workload (SIGCONT when stopped) until the target
 # matches the source (the file count, then an rsync --dry-run itemize that lists nothing), the
@@ -14,7 +17,7 @@
 # and its peak memory: the sum of VmRSS over the tree, sampled, and the per-run cgroup's peak.
 # The queue limit (max_queued_events) is 16384 only while the syncer starts, then restored.
 #   sync.sh [--quick | --smoke] [--only CASES] [--tools LIST] [--keep-logs DIR] [--nice N]
-# CASES: comma-separated (default changes,burst,burst-stopped,massive,move); LIST: of ours,
+# CASES: comma-separated (default: all, in the order above); LIST: of ours,
 # lsyncd, rsync (default all three). Needs root (the queue limit, cgroups) and lsyncd. Exit
 # status 0 when every target of issue 12 is met (always with --smoke, which checks the harness).
 # Environment: INOTIFYSYNC (the driver), INOTIFYSYNC_INOTIFYWAIT, MEASURE_TMPDIR (default
@@ -225,17 +228,24 @@ case_burst() {
   tree_stop
 }
 
+# case_massive CASE TOOL EXISTING(0|1): the new files go into new directories (0: only their
+# creation is queued while stopped, the syncer finds the files when it scans them) or into
+# directories made and synced beforehand (1: every file is an event, the queue overflows).
 case_massive() {
-  local tool=$1 t0 cpu0
+  local c=$1 tool=$2 existing=$3 t0 cpu0 i
   fresh_trees
   make_files m 0 "$massive_init_dirs"
   if [ "$tool" = rsync ]; then
     floor_rsync
-    record massive rsync init_ms "$FLOOR_MS"
-    record massive rsync init_cpu_ms "$TREE_RUN_CPU_MS"
+    record "$c" rsync init_ms "$FLOOR_MS"
+    record "$c" rsync init_cpu_ms "$TREE_RUN_CPU_MS"
+    if ((existing)); then
+      for ((i = massive_init_dirs; i < massive_init_dirs + massive_new_dirs; i++)); do mkdir "$src/m$i"; done
+      floor_rsync
+    fi
     make_files m "$massive_init_dirs" "$massive_new_dirs"
     floor_rsync
-    record_floor massive
+    record_floor "$c"
     return
   fi
   now_ms
@@ -243,9 +253,14 @@ case_massive() {
   start_syncer "$tool"
   rss_sampler_start # the peaks cover the whole run, the initial sync included
   wait_in_step "$tool: the initial sync of the tree"
-  record massive "$tool" init_ms $((STEP_MS - t0))
+  record "$c" "$tool" init_ms $((STEP_MS - t0))
   wait_idle "$tool after the initial sync"
-  record massive "$tool" init_cpu_ms "$TREE_IDLE_CPU_MS"
+  record "$c" "$tool" init_cpu_ms "$TREE_IDLE_CPU_MS"
+  if ((existing)); then
+    for ((i = massive_init_dirs; i < massive_init_dirs + massive_new_dirs; i++)); do mkdir "$src/m$i"; done
+    wait_in_step "$tool: the new directories"
+    wait_idle "$tool after the new directories"
+  fi
   stop_readers
   cpu0=$(tree_cpu_ms)
   make_files m "$massive_init_dirs" "$massive_new_dirs"
@@ -254,7 +269,7 @@ case_massive() {
   t0=$REPLY
   wait_in_step "$tool: the new files"
   wait_idle "$tool after the new files"
-  record_phase massive "$tool" "$cpu0" $((STEP_MS - t0))
+  record_phase "$c" "$tool" "$cpu0" $((STEP_MS - t0))
   tree_stop
 }
 
@@ -295,14 +310,16 @@ run_case() {
     changes) case_changes "$2" ;;
     burst) case_burst burst "$2" 0 ;;
     burst-stopped) case_burst burst-stopped "$2" 1 ;;
-    massive) case_massive "$2" ;;
+    massive) case_massive massive "$2" 0 ;;
+    massive-overflow) case_massive massive-overflow "$2" 1 ;;
     move) case_move "$2" ;;
     *) fail "unknown case '$1'" ;;
   esac
 }
 
 # ---- main -------------------------------------------------------------------------------------
-usage() { sed -n '2,22p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; }
+# The header comment of this file, up to the first line that is not a comment.
+usage() { awk 'NR > 1 && !/^#/ { exit } NR > 1 { sub(/^# ?/, ""); print }' "${BASH_SOURCE[0]}"; }
 
 main() {
   local mode=full only=${MEASURE_CASES:-} tools=ours,lsyncd,rsync keep="" niceness=-10
@@ -329,7 +346,7 @@ main() {
     smoke) files_per_dir=100 changes_files=100 burst_dirs=3 massive_init_dirs=2 massive_new_dirs=6 ;;
   esac
   local -a cases tool_list
-  IFS=', ' read -r -a cases <<<"${only:-changes,burst,burst-stopped,massive,move}"
+  IFS=', ' read -r -a cases <<<"${only:-changes,burst,burst-stopped,massive,massive-overflow,move}"
   IFS=', ' read -r -a tool_list <<<"$tools"
   # exit status 77 (a skipped CTest test) when the machine cannot run it
   [ "$(id -u)" = 0 ] || { printf 'sync.sh: needs root (the queue limit, cgroups)\n' >&2; exit 77; }
