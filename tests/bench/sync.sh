@@ -16,10 +16,11 @@
 # CPU seconds of the syncer's whole process tree from the start of the workload until it is idle,
 # and its peak memory: the sum of VmRSS over the tree, sampled, and the per-run cgroup's peak.
 # The queue limit (max_queued_events) is 16384 only while the syncer starts, then restored.
-#   sync.sh [--quick | --smoke] [--only CASES] [--tools LIST] [--keep-logs DIR] [--nice N]
-# CASES: comma-separated (default: all, in the order above); LIST: of ours,
-# lsyncd, rsync (default all three). Needs root (the queue limit, cgroups) and lsyncd. Exit
-# status 0 when every target of issue 12 is met (always with --smoke, which checks the harness).
+#   sync.sh [--quick | --smoke] [--only CASES] [--tools LIST] [--repeat N] [--keep-logs DIR] [--nice N]
+# CASES: comma-separated (default: all, in the order above); LIST: of ours, lsyncd, rsync
+# (default all three); --repeat N: each case N times, the tools in turn, the table shows medians.
+# Needs root (the queue limit, cgroups) and lsyncd. Exit status 0 when every target of issue 12
+# is met (always with --smoke, which checks the harness).
 # Environment: INOTIFYSYNC (the driver), INOTIFYSYNC_INOTIFYWAIT, MEASURE_TMPDIR (default
 # /dev/shm), MEASURE_NO_CGROUP=1 (account by /proc parentage), TEST_DEADLINE_SLACK.
 set -euo pipefail
@@ -322,7 +323,7 @@ run_case() {
 usage() { awk 'NR > 1 && !/^#/ { exit } NR > 1 { sub(/^# ?/, ""); print }' "${BASH_SOURCE[0]}"; }
 
 main() {
-  local mode=full only=${MEASURE_CASES:-} tools=ours,lsyncd,rsync keep="" niceness=-10
+  local mode=full only=${MEASURE_CASES:-} tools=ours,lsyncd,rsync keep="" niceness=-10 repeat=1
   while (($#)); do
     case $1 in
       --quick) mode=quick ;;
@@ -333,6 +334,8 @@ main() {
       --tools=*) tools=${1#*=} ;;
       --keep-logs) keep=$2; shift ;;
       --keep-logs=*) keep=${1#*=} ;;
+      --repeat) repeat=$2; shift ;;
+      --repeat=*) repeat=${1#*=} ;;
       --nice) niceness=$2; shift ;;
       --nice=*) niceness=${1#*=} ;;
       -h | --help) usage; exit 0 ;;
@@ -377,17 +380,20 @@ main() {
   printf 'workloads: changes %d files; bursts %d files in %d directories; massive %d files, then %d in %d new directories%s\n' \
     "$changes_files" $((burst_dirs * files_per_dir)) "$burst_dirs" $((massive_init_dirs * files_per_dir)) \
     $((massive_new_dirs * files_per_dir)) "$massive_new_dirs" "$([ "$mode" = full ] || echo ' (the targets are set for the full workload)')"
+  local r t_case
   for c in "${cases[@]}"; do
-    printf '%-14s' "$c"
-    for tool in "${tool_list[@]}"; do
-      now_ms
-      local t_case=$REPLY
-      run_case "$c" "$tool"
-      cp "$T/sync.log" "$T/$tool-$c.log" 2>/dev/null || true
-      now_ms
-      printf ' %s %ds' "$tool" $(((REPLY - t_case) / 1000))
+    for ((r = 1; r <= repeat; r++)); do
+      printf '%-16s' "$c"
+      for tool in "${tool_list[@]}"; do
+        now_ms
+        t_case=$REPLY
+        run_case "$c" "$tool"
+        cp "$T/sync.log" "$T/$tool-$c.log" 2>/dev/null || true
+        now_ms
+        printf ' %s %ds' "$tool" $(((REPLY - t_case) / 1000))
+      done
+      printf ' (load %s)\n' "$(cut -d' ' -f1 /proc/loadavg)"
     done
-    printf ' (load %s)\n' "$(cut -d' ' -f1 /proc/loadavg)"
   done
   printf '\n'
   local status=0

@@ -1,5 +1,6 @@
 # The table of sync.sh: one line per figure, ours, lsyncd and the plain rsync -a side by side,
-# the ratios ours/lsyncd and ours/rsync, and PASS/FAIL against the targets of issue 12.
+# the ratios ours/lsyncd and ours/rsync (of the medians when cases are repeated), and PASS/FAIL
+# against the targets of issue 12.
 # Input: sync.sh's results, "case<TAB>tool<TAB>key<TAB>value" (tool: ours, lsyncd or rsync).
 BEGIN {
   FS = "\t"
@@ -38,7 +39,23 @@ function row(c, key, label, unit, scale, target) {
   n++
   R_case[n] = c; R_key[n] = key; R_label[n] = label; R_unit[n] = unit; R_scale[n] = scale; R_target[n] = target
 }
-{ v[$1, $2, $3] = $4; seen[$1, $2, $3] = 1; if ($3 == "overflow" && $4 == 1) overflow[$1] = overflow[$1] " " $2 }
+# every value of a figure (one per repetition); the table shows the median
+{
+  if ($3 == "overflow") {
+    if ($4 == 1 && !((($1, $2) in overflow_seen))) { overflow[$1] = overflow[$1] " " $2; overflow_seen[$1, $2] = 1 }
+    next
+  }
+  if ($4 == "-") next
+  k = $1 SUBSEP $2 SUBSEP $3
+  vals[k, ++cnt[k]] = $4
+  if (cnt[k] > runs) runs = cnt[k]
+}
+function median(k, m, i, j, t, a) {
+  m = cnt[k]
+  for (i = 1; i <= m; i++) a[i] = vals[k, i]
+  for (i = 2; i <= m; i++) for (j = i; j > 1 && a[j - 1] > a[j]; j--) { t = a[j]; a[j] = a[j - 1]; a[j - 1] = t }
+  return m % 2 ? a[(m + 1) / 2] : (a[m / 2] + a[m / 2 + 1]) / 2
+}
 function fmt(x, unit) {
   if (x == "" || x == "-") return "-"
   if (unit == "") return sprintf("%d", x)
@@ -46,12 +63,14 @@ function fmt(x, unit) {
   if (x >= 10) return sprintf("%.1f", x)
   return sprintf("%.2f", x)
 }
-function get(c, tool, key, scale) {
-  if (!((c, tool, key) in seen) || v[c, tool, key] == "-") return ""
-  return v[c, tool, key] * scale
+function get(c, tool, key, scale, k) {
+  k = c SUBSEP tool SUBSEP key
+  if (!(k in cnt)) return ""
+  return median(k) * scale
 }
 function ratio(a, b) { return (a == "" || b == "" || b == 0) ? "-" : sprintf("%.2fx", a / b) }
 END {
+  if (runs > 1) printf "medians of %d runs per figure\n", runs
   printf "%-38s %-6s %9s %9s %9s %11s %10s %-12s %s\n", "figure", "unit", "ours", "lsyncd", "rsync -a", \
     "ours/lsyncd", "ours/rsync", "target", ""
   failed = 0
