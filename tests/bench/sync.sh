@@ -364,6 +364,8 @@ main() {
     niceness=0
   fi
   tree_init
+  # the tree's cpu cgroup gets the weight of a nice $niceness autogroup (1.25x per step, as the kernel)
+  TREE_CPU_SHARES=$(awk -v n="$niceness" 'BEGIN { printf "%d\n", 1024 * 1.25 ^ -n }')
   trap 'restore_limit; cleanup_all' EXIT
   : >"$results"
   start_daemon d1 "$dst"
@@ -374,9 +376,9 @@ main() {
   printf 'libwatch sync benchmark (%s): %s, commit %s, %d CPUs, load %s\n' "$mode" \
     "$(date -u '+%Y-%m-%d %H:%M UTC')" "$(git -C "$bench_dir" rev-parse --short HEAD 2>/dev/null || echo '?')" \
     "$(nproc)" "$(cut -d' ' -f1-3 /proc/loadavg)"
-  printf 'ours: %s (watcher %s); lsyncd: %s; %s; accounting: %s; nice %s; files in %s\n' \
+  printf 'ours: %s (watcher %s); lsyncd: %s; %s; accounting: %s; nice %s (cpu.shares %s); files in %s\n' \
     "$INOTIFYSYNC" "$INOTIFYSYNC_INOTIFYWAIT" "$(lsyncd -version 2>&1 | head -n 1 || true)" \
-    "$(rsync --version | head -n 1)" "$tree_mode" "$niceness" "$TMPDIR"
+    "$(rsync --version | head -n 1)" "$tree_mode" "$niceness" "$TREE_CPU_SHARES" "$TMPDIR"
   printf 'workloads: changes %d files; bursts %d files in %d directories; massive %d files, then %d in %d new directories%s\n' \
     "$changes_files" $((burst_dirs * files_per_dir)) "$burst_dirs" $((massive_init_dirs * files_per_dir)) \
     $((massive_new_dirs * files_per_dir)) "$massive_new_dirs" "$([ "$mode" = full ] || echo ' (the targets are set for the full workload)')"

@@ -6,6 +6,10 @@
 
 readonly cg_cpu_root=/sys/fs/cgroup/cpuacct # cgroup v1: cpuacct.usage counts exited tasks too
 readonly cg_mem_root=/sys/fs/cgroup/memory  # cgroup v1: memory.max_usage_in_bytes is a true peak
+# cgroup v1 cpu: one task group for the whole tree. Outside the root group the kernel's
+# autogroups do not apply, so a process the syncer starts in a session of its own (setsid) keeps
+# the tree's weight instead of getting a share of its own (or losing the bench's priority).
+readonly cg_sched_root=/sys/fs/cgroup/cpu
 readonly rss_sample_s=0.1                   # the RSS sampler's period (a peak lasting less is missed)
 readonly idle_window_s=1                    # idle: the tree used less than idle_cpu_ms in this window
 readonly idle_cpu_ms=20
@@ -16,6 +20,8 @@ tree_mode=proc # cgroup when a per-run v1 cgroup can be made, else proc (parenta
 tree_runs=0
 tree_cg_cpu=
 tree_cg_mem=
+tree_cg_sched=
+TREE_CPU_SHARES=1024 # the tree's weight (1024: a nice 0 autogroup); sync.sh sets it from --nice
 TREE_PID=
 TREE_IDLE_CPU_MS=0
 rss_sampler_pid=
@@ -40,11 +46,18 @@ tree_start() {
     tree_cg_cpu=$cg_cpu_root/libwatch-sync.$$.$tree_runs
     tree_cg_mem=$cg_mem_root/libwatch-sync.$$.$tree_runs
     mkdir "$tree_cg_cpu" "$tree_cg_mem"
+    tree_cg_sched=$cg_sched_root/libwatch-sync.$$.$tree_runs
+    if mkdir "$tree_cg_sched" 2>/dev/null; then
+      printf '%d\n' "$TREE_CPU_SHARES" >"$tree_cg_sched/cpu.shares"
+    else
+      tree_cg_sched=
+    fi
   fi
   (
     if [ "$tree_mode" = cgroup ]; then
       printf '%d\n' "$BASHPID" >"$tree_cg_cpu/cgroup.procs"
       printf '%d\n' "$BASHPID" >"$tree_cg_mem/cgroup.procs"
+      [ -z "$tree_cg_sched" ] || printf '%d\n' "$BASHPID" >"$tree_cg_sched/cgroup.procs"
     fi
     exec "$@"
   ) &
@@ -236,5 +249,5 @@ tree_gone() {
 # Removes the run's cgroups (once empty).
 tree_release() {
   [ "$tree_mode" = cgroup ] || return 0
-  rmdir "$tree_cg_cpu" "$tree_cg_mem" 2>/dev/null || true
+  rmdir "$tree_cg_cpu" "$tree_cg_mem" ${tree_cg_sched:+"$tree_cg_sched"} 2>/dev/null || true
 }
