@@ -11,6 +11,7 @@
 #include <cstdio>
 #include <cstring>
 
+#include "masks.hpp"
 #include "watch_table.hpp"
 
 namespace libwatch {
@@ -46,6 +47,12 @@ std::uint64_t kernel_mask(Mask mask, bool dir) {
   if (mask & (IN_MOVED_FROM | IN_MOVED_TO)) k |= FAN_RENAME;
   return k;
 }
+
+// What a directory's mark ignores: the read bits it was not asked for. A directory's own events
+// also reach us through its parent's mark, but inotify reports them to a watch only if its mask
+// has them at the time (D14: the walk adds a mark without them and upgrades it once read); an
+// ignore mask is applied when the event happens, as inotify's mask is.
+std::uint64_t ignore_mask(Mask mask, bool dir) { return dir ? (kSelfBits & ~mask) : 0; }
 
 // The object's identity as fanotify's records carry it: fsid, handle type, handle bytes.
 int key_of(int fd, std::string& key) {
@@ -137,16 +144,27 @@ int FanotifyBackend::mark(int fd, Mask mask, const char* nofollow_path) {
     // DELETE_SELF stays, so the mark survives).
     if (old_k & ~new_k) ::fanotify_mark(fd_.get(), FAN_MARK_REMOVE | follow, old_k & ~new_k, AT_FDCWD, target);
     if (::fanotify_mark(fd_.get(), FAN_MARK_ADD | follow, new_k, AT_FDCWD, target) != 0) return -errno;
+    set_ignore(ignore_mask(m.mask, m.dir), ignore_mask(now, m.dir), follow, target);
     m.mask = now;
     return it->second;
   }
   if (::fanotify_mark(fd_.get(), FAN_MARK_ADD | follow | (dir ? FAN_MARK_ONLYDIR : 0), kernel_mask(want, dir),
                       AT_FDCWD, target) != 0)
     return -errno;
+  set_ignore(0, ignore_mask(want, dir), follow, target);
   const int wd = next_wd_++;
   by_key_.emplace(key, wd);
   marks_.emplace(wd, Mark{.key = std::move(key), .mask = want, .dir = dir});
   return wd;
+}
+
+void FanotifyBackend::set_ignore(std::uint64_t was, std::uint64_t now, unsigned follow, const char* target) {
+  // FAN_MARK_IGNORE (6.0): FAN_ONDIR in it means the directory's own events.
+  if (was & ~now)
+    ::fanotify_mark(fd_.get(), FAN_MARK_REMOVE | FAN_MARK_IGNORE | follow, (was & ~now) | (now ? 0 : FAN_ONDIR),
+                    AT_FDCWD, target);
+  if (now & ~was)
+    ::fanotify_mark(fd_.get(), FAN_MARK_ADD | FAN_MARK_IGNORE_SURV | follow, now | FAN_ONDIR, AT_FDCWD, target);
 }
 
 void FanotifyBackend::drop_mark(int wd) {
@@ -167,6 +185,8 @@ void FanotifyBackend::remove_watch(int wd) {
   if (f) {
     char proc[32];
     std::snprintf(proc, sizeof proc, "/proc/self/fd/%d", f.get());
+    // The mark goes when neither its mask nor its ignore mask has a bit left.
+    set_ignore(ignore_mask(it->second.mask, it->second.dir), 0, 0, proc);
     ::fanotify_mark(fd_.get(), FAN_MARK_REMOVE, kernel_mask(it->second.mask, it->second.dir), AT_FDCWD, proc);
   }
   drop_mark(wd);
@@ -180,10 +200,11 @@ Fd FanotifyBackend::open_marked(int wd, const std::string& key) {
   std::string at;
   if (f && key_of(f.get(), at) == 0 && at == key) return f;
   // Moved away (out of the tree): by handle, on the file system of its root, which needs
-  // CAP_DAC_READ_SEARCH (open_by_handle_at(2)).
+  // CAP_DAC_READ_SEARCH (open_by_handle_at(2)). The mount is named by a descriptor that is not
+  // O_PATH (EBADF): the root's parent's, whose opening no watch of the tree reports.
   WatchId top = id;
   for (WatchId p = table_->parent(top); p != kNoWatch; p = table_->parent(top)) top = p;
-  const Fd mount(::open(table_->path(top).c_str(), O_PATH | O_CLOEXEC));
+  const Fd mount(::open((table_->path(top) + "/..").c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
   constexpr std::size_t kHead = sizeof(__kernel_fsid_t) + sizeof(int);
   if (!mount || key.size() < kHead || key.size() - kHead > MAX_HANDLE_SZ) return {};
   alignas(file_handle) unsigned char storage[sizeof(file_handle) + MAX_HANDLE_SZ];

@@ -53,6 +53,8 @@ class FanotifyBackend final : public Backend {
   // Mark the object open as fd (any kind of descriptor, O_PATH included).
   int mark(int fd, Mask mask, const char* nofollow_path);
   int lookup(const std::string& key);
+  // Change a directory mark's ignore mask from was to now.
+  void set_ignore(std::uint64_t was, std::uint64_t now, unsigned follow, const char* target);
   // Queue the events one record means for the watch wd, split in inotify's order.
   void emit(int wd, Mask bits, std::uint32_t cookie, std::string_view name);
   // An event on the directory itself (reported with the name "."): its parent's watch hears of
