@@ -248,9 +248,13 @@ Options parse_options(int argc, char** argv) {
         key = parse_key(v, false);
         break;
       case kInotify:
-      case kFanotify:
-      case kFilesystem:
+        o.backend = libwatch::BackendKind::inotify;
         break;
+      case kFanotify:
+        o.backend = libwatch::BackendKind::fanotify_inode;
+        break;
+      case kFilesystem:
+        break;  // accepted and ignored, as 3.22 does: no filesystem marks yet
       case kLive:
         if (!value) {
           o.live = kDefaultLiveSeconds;
