@@ -31,9 +31,8 @@ constexpr Mask kDirent = IN_CREATE | IN_DELETE;
 constexpr Mask kToParent = kOnObject;
 // The order inotify delivers what one object went through, for splitting a merged record: a new
 // file is opened, read or written, closed; deletion comes last. (A rename is a record of its own.)
-constexpr Mask kOrder[] = {IN_MOVED_FROM, IN_MOVED_TO,      IN_CREATE, IN_OPEN,      IN_ACCESS,     IN_MODIFY,
-                           IN_ATTRIB,     IN_CLOSE_WRITE,   IN_CLOSE_NOWRITE,          IN_DELETE,
-                           IN_MOVE_SELF,  IN_DELETE_SELF};
+constexpr Mask kOrder[] = {IN_MOVED_FROM, IN_MOVED_TO,    IN_CREATE,        IN_OPEN,   IN_ACCESS,    IN_MODIFY,
+                           IN_ATTRIB,     IN_CLOSE_WRITE, IN_CLOSE_NOWRITE, IN_DELETE, IN_MOVE_SELF, IN_DELETE_SELF};
 // A rename in one record with both names (5.17+), and the child's handle in every record: the
 // flags without which renames cannot be paired.
 constexpr unsigned kInitFlags = FAN_CLASS_NOTIF | FAN_CLOEXEC | FAN_NONBLOCK | FAN_REPORT_DFID_NAME_TARGET;
@@ -108,14 +107,16 @@ std::unique_ptr<Backend> make_fanotify_backend() { return std::make_unique<Fanot
 int FanotifyBackend::add_watch(const char* path, Mask mask) {
   // O_PATH: opening reports nothing and needs no read permission; the mark is then put on what
   // this descriptor names, so the handle and the mark are of one object even if path changes.
-  const int flags = O_PATH | O_CLOEXEC | ((mask & IN_DONT_FOLLOW) ? O_NOFOLLOW : 0) |
-                    ((mask & IN_ONLYDIR) ? O_DIRECTORY : 0);
+  const int flags =
+      O_PATH | O_CLOEXEC | ((mask & IN_DONT_FOLLOW) ? O_NOFOLLOW : 0) | ((mask & IN_ONLYDIR) ? O_DIRECTORY : 0);
   Fd f(::open(path, flags));
   if (!f) return -errno;
   return mark(f.get(), mask, (mask & IN_DONT_FOLLOW) ? path : nullptr);
 }
 
-int FanotifyBackend::add_watch_fd(int fd, Mask mask) { return mark(fd, mask & ~static_cast<Mask>(IN_DONT_FOLLOW), nullptr); }
+int FanotifyBackend::add_watch_fd(int fd, Mask mask) {
+  return mark(fd, mask & ~static_cast<Mask>(IN_DONT_FOLLOW), nullptr);
+}
 
 int FanotifyBackend::mark(int fd, Mask mask, const char* nofollow_path) {
   struct stat st;
@@ -148,8 +149,8 @@ int FanotifyBackend::mark(int fd, Mask mask, const char* nofollow_path) {
     m.mask = now;
     return it->second;
   }
-  if (::fanotify_mark(fd_.get(), FAN_MARK_ADD | follow | (dir ? FAN_MARK_ONLYDIR : 0), kernel_mask(want, dir),
-                      AT_FDCWD, target) != 0)
+  if (::fanotify_mark(fd_.get(), FAN_MARK_ADD | follow | (dir ? FAN_MARK_ONLYDIR : 0), kernel_mask(want, dir), AT_FDCWD,
+                      target) != 0)
     return -errno;
   set_ignore(0, ignore_mask(want, dir), follow, target);
   const int wd = next_wd_++;

@@ -74,7 +74,7 @@ class FanotifyBackend final : public Backend {
   std::uint32_t next_cookie_ = 0;
   std::deque<Pending> pending_;  // the events of the record at the front of decode()'s bytes
   std::size_t record_len_ = 0;   // that record's length
-  std::string name_;  // the name of the event decode() returned last
+  std::string name_;             // the name of the event decode() returned last
 };
 
 }  // namespace libwatch

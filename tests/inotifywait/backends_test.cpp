@@ -1,7 +1,7 @@
 // -F (fanotify inode marks) against -I (inotify) on the real kernel: the same actions print the
 // same lines, cookies pairing the same moves. Skipped, with the reason, where fanotify is refused.
-#include <sys/fanotify.h>
 #include <fcntl.h>
+#include <sys/fanotify.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -39,9 +39,27 @@ class Backends : public testing::TestWithParam<const char*> {
     Process::Options o;
     o.cwd = dir.path();
     o.argv0 = "inotifywait";
-    Process p({testsupport::bin("inotifywait"), backend, "-m", "-r", "--format", kFormat, "-e", "create", "-e",
-               "modify", "-e", "close_write", "-e", "moved_from", "-e", "moved_to", "-e", "delete", "-e",
-               "delete_self", "d"},
+    Process p({testsupport::bin("inotifywait"),
+               backend,
+               "-m",
+               "-r",
+               "--format",
+               kFormat,
+               "-e",
+               "create",
+               "-e",
+               "modify",
+               "-e",
+               "close_write",
+               "-e",
+               "moved_from",
+               "-e",
+               "moved_to",
+               "-e",
+               "delete",
+               "-e",
+               "delete_self",
+               "d"},
               o);
     EXPECT_TRUE(p.wait_stderr("Watches established.")) << p.describe();
     iwtest::sh(dir.path(), script + "\ntouch d/zz_end\n");
@@ -54,7 +72,8 @@ class Backends : public testing::TestWithParam<const char*> {
     for (std::string line; std::getline(in, line);) {
       const std::size_t bar = line.rfind('|');
       std::string cookie = line.substr(bar + 1);
-      if (cookie != "0" && !cookie.empty()) cookie = "c" + std::to_string(rank.emplace(cookie, rank.size()).first->second);
+      if (cookie != "0" && !cookie.empty())
+        cookie = "c" + std::to_string(rank.emplace(cookie, rank.size()).first->second);
       out.push_back(line.substr(0, bar + 1) + cookie);
     }
     return out;
@@ -75,13 +94,14 @@ TEST_P(Backends, FanotifyPrintsWhatInotifyPrints) {
   EXPECT_GE(want.size(), 2u) << show(want);
 }
 
-INSTANTIATE_TEST_SUITE_P(Scripts, Backends,
-                         // (Each write from a process of its own: fanotify merges what one process
-                         // does to one file before it is read, so two appends by one shell print once.)
-                         testing::Values("echo x > d/f\nsh -c 'echo y >> d/f'",            // create, modify, close
-                                         "touch d/f\nmv d/f d/g\nmv d/g d/old/h",         // moves, one cookie each
-                                         "mkdir d/a\ntouch d/a/x\nrm d/a/x\nrmdir d/a",  // delete, delete_self
-                                         "mkdir -p d/a/b\nmv d/a d/c\ntouch d/c/b/y\nmv d/c/b/y d/old/"));  // dir rename
+INSTANTIATE_TEST_SUITE_P(
+    Scripts, Backends,
+    // (Each write from a process of its own: fanotify merges what one process
+    // does to one file before it is read, so two appends by one shell print once.)
+    testing::Values("echo x > d/f\nsh -c 'echo y >> d/f'",                             // create, modify, close
+                    "touch d/f\nmv d/f d/g\nmv d/g d/old/h",                           // moves, one cookie each
+                    "mkdir d/a\ntouch d/a/x\nrm d/a/x\nrmdir d/a",                     // delete, delete_self
+                    "mkdir -p d/a/b\nmv d/a d/c\ntouch d/c/b/y\nmv d/c/b/y d/old/"));  // dir rename
 
 // No fanotify: one line naming -I, exit 1 (provoked with a kernel-too-old style EINVAL is not
 // possible here; EPERM is checked where fanotify_init is refused).
