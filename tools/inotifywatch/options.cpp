@@ -44,7 +44,7 @@ enum Id {
 
 // The reference's long-option table order decides the order of the possibilities listed for an
 // ambiguous prefix ("--e": event exclude excludei; "--i": inotify include includei; "--f":
-// fanotify filesystem fromfile). -I/-F/-S are accepted and ignored, as 3.22 inotifywatch does.
+// fanotify filesystem fromfile). -I/-F choose the backend; -S is accepted and ignored, as 3.22 inotifywatch does.
 constexpr toolcommon::OptionSpec kOptions[] = {
     {kHelp, 'h', "help"},
     {kEvent, 'e', "event", ArgKind::required},
