@@ -136,6 +136,13 @@ int FanotifyBackend::mark(int fd, Mask mask, const char* nofollow_path) {
     follow = FAN_MARK_DONT_FOLLOW;
   }
   const Mask want = mask & IN_ALL_EVENTS;
+  // Whether the parent's mark reports an open of this directory now (see fresh_).
+  std::string parent_key;
+  if (dir && ignore_mask(want, dir) && any_open_.load(std::memory_order_relaxed)) {
+    const Fd parent(::openat(fd, "..", O_PATH | O_CLOEXEC | O_DIRECTORY));
+    if (!parent || key_of(parent.get(), parent_key) != 0) parent_key.clear();
+  }
+  if (want & IN_OPEN) any_open_.store(true, std::memory_order_relaxed);
   std::lock_guard l(lock_);
   if (auto it = by_key_.find(key); it != by_key_.end()) {
     Mark& m = marks_.at(it->second);
@@ -154,6 +161,9 @@ int FanotifyBackend::mark(int fd, Mask mask, const char* nofollow_path) {
     return -errno;
   set_ignore(0, ignore_mask(want, dir), follow, target);
   const int wd = next_wd_++;
+  if (!parent_key.empty())
+    if (auto p = by_key_.find(parent_key); p != by_key_.end() && (marks_.at(p->second).mask & IN_OPEN))
+      fresh_.insert(wd);
   by_key_.emplace(key, wd);
   marks_.emplace(wd, Mark{.key = std::move(key), .mask = want, .dir = dir});
   return wd;
@@ -173,6 +183,7 @@ void FanotifyBackend::drop_mark(int wd) {
   if (it == marks_.end()) return;
   by_key_.erase(it->second.key);
   marks_.erase(it);
+  fresh_.erase(wd);
 }
 
 void FanotifyBackend::remove_watch(int wd) {
@@ -267,14 +278,14 @@ void FanotifyBackend::emit(int wd, Mask bits, std::uint32_t cookie, std::string_
   }
 }
 
-void FanotifyBackend::emit_self(int wd, Mask bits) {
+void FanotifyBackend::emit_self(int wd, Mask bits, bool parent_only) {
   if (table_ && (bits & kToParent)) {
     const WatchId id = table_->find(wd);
     const WatchId parent = id == kNoWatch ? kNoWatch : table_->parent(id);
     if (parent != kNoWatch && table_->find(table_->wd(parent)) == parent)
       emit(table_->wd(parent), (bits & kToParent) | IN_ISDIR, 0, table_->name(id));
   }
-  emit(wd, bits, 0, {});
+  if (!parent_only) emit(wd, bits, 0, {});
 }
 
 void FanotifyBackend::decode_record(std::span<const char> record) {
@@ -327,7 +338,16 @@ void FanotifyBackend::decode_record(std::span<const char> record) {
   const Mask bits = (md.mask & (IN_ALL_EVENTS & ~(IN_MOVED_FROM | IN_MOVED_TO))) | isdir;
   // An event on a directory itself comes with the directory's own handle and the name ".".
   if (dir.present && dir.name == ".") {
-    if (int wd = lookup(dir.key); wd >= 0) emit_self(wd, bits);
+    const int wd = lookup(dir.key);
+    if (wd < 0) return;
+    // A walk opens a directory before it marks it: our own read that comes first, by the
+    // directory's handle, predates the mark, and inotify would report it to the parent only.
+    bool before_mark;
+    {
+      std::lock_guard l(lock_);
+      before_mark = fresh_.erase(wd) && md.pid == ::getpid() && !(bits & ~(kSelfBits | IN_ISDIR));
+    }
+    emit_self(wd, bits, before_mark);
     return;
   }
   const int dir_wd = dir.present ? lookup(dir.key) : -1;

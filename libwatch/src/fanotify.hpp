@@ -6,10 +6,12 @@
 // deleted directory's last event is a synthesised IN_IGNORED.
 #pragma once
 
+#include <atomic>
 #include <deque>
 #include <mutex>
 #include <string>
 #include <unordered_map>
+#include <unordered_set>
 
 #include "backend.hpp"
 #include "libwatch/fd.hpp"
@@ -59,7 +61,7 @@ class FanotifyBackend final : public Backend {
   void emit(int wd, Mask bits, std::uint32_t cookie, std::string_view name);
   // An event on the directory itself (reported with the name "."): its parent's watch hears of
   // it first, as inotify reports it to both.
-  void emit_self(int wd, Mask bits);
+  void emit_self(int wd, Mask bits, bool parent_only);
   void drop_mark(int wd);
   // The marked object of wd, opened O_PATH (empty when it cannot be reached).
   Fd open_marked(int wd, const std::string& key);
@@ -70,6 +72,10 @@ class FanotifyBackend final : public Backend {
   std::mutex lock_;
   std::unordered_map<std::string, int> by_key_;
   std::unordered_map<int, Mark> marks_;
+  // Directories marked without the read bits (a walk is reading them, having opened them before
+  // the mark existed) under a parent whose mark reports opens, whose own first event has not come.
+  std::unordered_set<int> fresh_;
+  std::atomic<bool> any_open_{false};  // some mark was asked for IN_OPEN
   int next_wd_ = 1;
   std::uint32_t next_cookie_ = 0;
   std::deque<Pending> pending_;  // the events of the record at the front of decode()'s bytes

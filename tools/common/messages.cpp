@@ -50,8 +50,8 @@ std::string init_error_message(int err) {
 }
 
 std::string fanotify_init_error_message(int err) {
-  const char* hint = err == EPERM    ? "not permitted here"
-                     : err == EINVAL ? "needs Linux 5.17 or later"
+  // EINVAL: a kernel without FAN_RENAME and FAN_REPORT_TARGET_FID.
+  const char* hint = err == EINVAL   ? "needs Linux 5.17 or later"
                      : err == EMFILE ? "see /proc/sys/fs/fanotify/max_user_groups"
                                      : nullptr;
   if (hint) return fmt::format("Couldn't initialize fanotify: {} ({}; -I uses inotify)\n", error_text(err), hint);
