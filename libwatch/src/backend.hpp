@@ -100,5 +100,8 @@ class Backend {
 
 // The inotify backend (inotify.cpp). Throws std::system_error when inotify_init1(2) fails.
 std::unique_ptr<Backend> make_inotify_backend();
+// The fanotify backend with inode marks (fanotify.cpp). Throws std::system_error when
+// fanotify_init(2) fails.
+std::unique_ptr<Backend> make_fanotify_backend();
 
 }  // namespace libwatch

@@ -22,7 +22,7 @@ constexpr unsigned kPumpEvery = 1024;
 struct Watcher::Impl {
   explicit Impl(WatcherOptions o)
       : opts(o),
-        backend(make_inotify_backend()),
+        backend(o.backend == BackendKind::fanotify_inode ? make_fanotify_backend() : make_inotify_backend()),
         reader(*backend, opts.queue_bytes),
         tree(*backend, table, synth, opts.hide_own_reads),
         tracker(table, tree, opts.move_grace) {

@@ -97,7 +97,7 @@ std::size_t kernel_watch_count(int inotify_fd) {
   std::string line;
   std::size_t n = 0;
   while (std::getline(in, line))
-    if (line.rfind("inotify wd:", 0) == 0) ++n;
+    if (line.rfind("inotify wd:", 0) == 0 || line.rfind("fanotify ino:", 0) == 0) ++n;
   return n;
 }
 
@@ -208,6 +208,20 @@ std::size_t count_if(const std::vector<Rec>& v, const std::function<bool(const R
   std::size_t n = 0;
   for (const auto& r : v) n += pred(r) ? 1 : 0;
   return n;
+}
+
+void BackendTest::SetUp() {
+  WatcherTest::SetUp();
+  if (GetParam() != libwatch::BackendKind::fanotify_inode) return;
+  try {
+    libwatch::Watcher probe(backend_options());
+  } catch (const std::system_error& e) {
+    GTEST_SKIP() << "fanotify not available here: " << e.what();
+  }
+}
+
+std::string backend_name(const ::testing::TestParamInfo<libwatch::BackendKind>& info) {
+  return info.param == libwatch::BackendKind::fanotify_inode ? "fanotify" : "inotify";
 }
 
 }  // namespace lwtest

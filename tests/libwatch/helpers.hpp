@@ -59,7 +59,8 @@ inline bool has_pending(libwatch::Watcher& w) { return libwatch::detail::Inspect
 
 // Creates (or truncates) an empty file with open(2)/close(2).
 void create_file(const std::string& path);
-// Number of inotify watches the kernel holds on an inotify fd (/proc/self/fdinfo).
+// Number of watches the kernel holds on an inotify fd, or inode marks on a fanotify fd
+// (/proc/self/fdinfo).
 std::size_t kernel_watch_count(int inotify_fd);
 // The rendered path of every live watch in the table.
 std::multiset<std::string> table_paths(const libwatch::Watcher& w);
@@ -108,5 +109,18 @@ class WatcherTest : public ::testing::Test {
     for (const char* r : rels) testsupport::mkdir_p(disk(r));
   }
 };
+
+// The Watcher tests that hold for every backend (TEST_P, instantiated with each BackendKind). A
+// fanotify test is skipped, with the reason, where fanotify_init(2) is refused.
+class BackendTest : public WatcherTest, public ::testing::WithParamInterface<libwatch::BackendKind> {
+ protected:
+  void SetUp() override;
+  libwatch::WatcherOptions backend_options() const {
+    libwatch::WatcherOptions o;
+    o.backend = GetParam();
+    return o;
+  }
+};
+std::string backend_name(const ::testing::TestParamInfo<libwatch::BackendKind>& info);
 
 }  // namespace lwtest

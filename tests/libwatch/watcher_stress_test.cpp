@@ -27,8 +27,8 @@ namespace {
 using namespace libwatch;
 using testsupport::mkdir_p;
 
-std::size_t max_queued_events() {
-  std::ifstream in("/proc/sys/fs/inotify/max_queued_events");
+std::size_t max_queued_events(const char* api = "inotify") {
+  std::ifstream in(std::string("/proc/sys/fs/") + api + "/max_queued_events");
   std::size_t n = 0;
   in >> n;
   return n;
@@ -317,7 +317,9 @@ constexpr std::size_t kMaxQueueToFill = std::size_t{4} << 20;
 
 // Stop consuming, overflow the kernel queue while directories come and go, then expect one
 // overflow event and a table that matches the disk again.
-void forced_overflow(WatcherTest& t, const std::string& root, WatcherOptions options, std::size_t fill) {
+// fill events: modifications, or (creates) new files, which fanotify cannot merge into one event.
+void forced_overflow(WatcherTest& t, const std::string& root, WatcherOptions options, std::size_t fill,
+                     bool creates = false) {
   mkdir_p(root + "/keep/k2");
   mkdir_p(root + "/old1/inner");
   mkdir_p(root + "/old2");
@@ -331,7 +333,11 @@ void forced_overflow(WatcherTest& t, const std::string& root, WatcherOptions opt
   w.add(root, opts(IN_CREATE | IN_MODIFY, kTrack, {root + "/skip"}));
   ASSERT_EQ(w.watch_count(), 7u);
 
-  ASSERT_NO_FATAL_FAILURE(modify_many(root + "/fill", fill));
+  if (creates) {
+    for (std::size_t i = 0; i < fill; ++i) create_file(root + "/fill/n" + std::to_string(i));
+  } else {
+    ASSERT_NO_FATAL_FAILURE(modify_many(root + "/fill", fill));
+  }
   // The queue is full by now: what follows is lost and must be repaired by the rescan.
   ASSERT_EQ(::mkdir((root + "/new1").c_str(), 0755), 0);
   ASSERT_EQ(::mkdir((root + "/new1/sub").c_str(), 0755), 0);
@@ -395,6 +401,20 @@ TEST_F(WatcherTest, ForcedOverflowOfTheInProcessQueue) {
   ASSERT_GT(q, 0u);
   if (q > kMaxQueueToFill) GTEST_SKIP() << "max_queued_events is " << q << " on this machine: too many events to fill";
   forced_overflow(*this, root, with_queue_bytes(64 * 1024), q + 12000);
+}
+
+TEST_F(WatcherTest, ForcedOverflowWithFanotify) {
+  WatcherOptions o;
+  o.backend = BackendKind::fanotify_inode;
+  try {
+    Watcher probe(o);
+  } catch (const std::system_error& e) {
+    GTEST_SKIP() << "fanotify not available here: " << e.what();
+  }
+  const std::size_t q = max_queued_events("fanotify");
+  ASSERT_GT(q, 0u);
+  if (q > kMaxQueueToFill / 16) GTEST_SKIP() << "fanotify max_queued_events is " << q << ": too many files to create";
+  forced_overflow(*this, root, o, q + 1000, true);
 }
 
 TEST_F(WatcherTest, OverflowRepairDropsAVanishedRoot) {

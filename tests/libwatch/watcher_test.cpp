@@ -48,14 +48,14 @@ auto named(const std::string& name) {
 // ---------------------------------------------------------------------------------------------
 // Setup
 
-TEST_F(WatcherTest, RecursiveSetupWatchesEveryDirectory) {
+TEST_P(BackendTest, RecursiveSetupWatchesEveryDirectory) {
   const std::vector<std::string> dirs = {"a", "a/b", "a/b/c", "a/b/c/.hidden", "a/b2",      "d",
                                          "e", "e/f", "e/f/g", "sp ace",        "new\nline", "\xff\xfe"};
   for (const auto& d : dirs) mkdir_p(disk(d));
   create_file(disk("file1"));
   create_file(disk("a/file2"));
   create_file(disk("e/f/g/file3"));
-  Watcher w;
+  Watcher w(backend_options());
   WatchId id = w.add(root, opts(IN_CREATE, kRecursive));
   EXPECT_EQ(w.path(id), root + "/");
   EXPECT_TRUE(table_of(w).is_root(id));
@@ -472,10 +472,10 @@ TEST_F(WatcherTest, IdleHandlerDescriptorIsWaitedForBesideTheKernel) {
   EXPECT_GT(idle, before);
 }
 
-TEST_F(WatcherTest, NewDirectoryTreeIsReportedInOrder) {
+TEST_P(BackendTest, NewDirectoryTreeIsReportedInOrder) {
   // Everything below `a` exists before the watcher sees a's CREATE: the exact sequence is the
   // kernel's CREATE of a, then the scan's reports, parents before children.
-  Watcher w;
+  Watcher w(backend_options());
   WatchId rid = w.add(root, opts(IN_CREATE, kTrack));
   mkdir_p(disk("a/b/c"));
   create_file(disk("a/b/c/f"));
@@ -546,9 +546,9 @@ TEST_F(WatcherTest, DestructionWithAFullQueueDoesNotHang) {
 // ---------------------------------------------------------------------------------------------
 // Renames inside the tree
 
-TEST_F(WatcherTest, FileRenamePairsByCookie) {
+TEST_P(BackendTest, FileRenamePairsByCookie) {
   create_file(disk("f"));
-  Watcher w;
+  Watcher w(backend_options());
   WatchId id = w.add(root, opts(IN_MOVE, kTrack));
   do_rename(disk("f"), disk("g"));
   std::vector<Rec> ev;
@@ -570,10 +570,10 @@ std::string chain(int depth) {
   return s;
 }
 
-TEST_F(WatcherTest, RenameDeepSubtreeThenCreateInDeepest) {
+TEST_P(BackendTest, RenameDeepSubtreeThenCreateInDeepest) {
   const std::string deep = chain(9);  // l1/l2/.../l9
   mkdir_p(disk("x/" + deep));
-  Watcher w;
+  Watcher w(backend_options());
   WatchId rid = w.add(root, opts(IN_CREATE, kTrack));
   ASSERT_EQ(w.watch_count(), 11u);
   // No reading in between: the create in the deepest directory is queued right behind the move.
@@ -601,11 +601,11 @@ TEST_F(WatcherTest, RenameDeepSubtreeThenCreateInDeepest) {
   for (const auto& r : ev) EXPECT_EQ(r.path.find("/x/"), std::string::npos) << describe(r);
 }
 
-TEST_F(WatcherTest, RenameDeepSubtreeToAnotherParent) {
+TEST_P(BackendTest, RenameDeepSubtreeToAnotherParent) {
   const std::string deep = chain(5);
   mkdir_p(disk("x/" + deep));
   mkdirs({"p/q"});
-  Watcher w;
+  Watcher w(backend_options());
   w.add(root, opts(IN_CREATE, kTrack));
   do_rename(disk("x"), disk("p/q/x2"));
   create_file(disk("p/q/x2/" + deep + "/new"));
@@ -619,9 +619,9 @@ TEST_F(WatcherTest, RenameDeepSubtreeToAnotherParent) {
   EXPECT_EQ(kernel_watch_count(kernel_fd(w)), w.watch_count());
 }
 
-TEST_F(WatcherTest, RenameTwiceBeforeReading) {
+TEST_P(BackendTest, RenameTwiceBeforeReading) {
   mkdir_p(disk("x/l1/l2"));
-  Watcher w;
+  Watcher w(backend_options());
   w.add(root, opts(IN_CREATE, kTrack));
   do_rename(disk("x"), disk("y"));
   do_rename(disk("y"), disk("z"));
@@ -735,10 +735,10 @@ TEST_F(WatcherTest, WatchedDirectoryMovedIntoANewDirectoryStaysWatched) {
 // ---------------------------------------------------------------------------------------------
 // Moves across the tree's boundary
 
-TEST_F(WatcherTest, MoveOutOfTreeStopsEvents) {
+TEST_P(BackendTest, MoveOutOfTreeStopsEvents) {
   mkdirs({"x/s1/s2", "keep"});
   mkdir_p(tmp / "out");
-  Watcher w;
+  Watcher w(backend_options());
   std::vector<std::string> removed;
   w.on_remove([&](WatchId id) { removed.push_back(w.path(id)); });
   WatchId rid = w.add(root, opts(IN_CREATE, kTrack));
@@ -814,13 +814,13 @@ TEST_F(WatcherTest, MoveVerdictDueBeforeALateDeadlineIsApplied) {
   EXPECT_EQ(w.watch_count(), 1u) << join(table_paths(w));
 }
 
-TEST_F(WatcherTest, MoveInIsWatchedAndScanned) {
+TEST_P(BackendTest, MoveInIsWatchedAndScanned) {
   const std::string out = tmp / "out";
   mkdir_p(out + "/m/s1/s2");
   create_file(out + "/m/f1");
   create_file(out + "/m/s1/f2");
   create_file(out + "/m/s1/s2/f3");
-  Watcher w;
+  Watcher w(backend_options());
   WatchId rid = w.add(root, opts(IN_CREATE, kTrack));
   ASSERT_EQ(w.watch_count(), 1u);
   do_rename(out + "/m", disk("m"));
@@ -871,11 +871,11 @@ TEST_F(WatcherTest, MoveInIsWatchedAndScanned) {
   EXPECT_FALSE(ev.back().synthetic);
 }
 
-TEST_F(WatcherTest, MoveOutAndBackInIsWatchedAgain) {
+TEST_P(BackendTest, MoveOutAndBackInIsWatchedAgain) {
   mkdirs({"x/s1"});
   const std::string out = tmp / "out";
   mkdir_p(out);
-  Watcher w;
+  Watcher w(backend_options());
   w.add(root, opts(IN_CREATE, kTrack));
   do_rename(disk("x"), out + "/x");
   std::vector<Rec> ev;
@@ -894,13 +894,13 @@ TEST_F(WatcherTest, MoveOutAndBackInIsWatchedAgain) {
   EXPECT_EQ(kernel_watch_count(kernel_fd(w)), 3u);
 }
 
-TEST_F(WatcherTest, MovesOutAndInArePairedByCookieNotByOrder) {
+TEST_P(BackendTest, MovesOutAndInArePairedByCookieNotByOrder) {
   // mv r/x out/x; mv out/y r/y back to back: a MOVED_FROM followed by an unrelated MOVED_TO. The
   // reference relabels x as y; pairing by cookie keeps them apart.
   const std::string out = tmp / "out";
   mkdirs({"x/xs"});
   mkdir_p(out + "/y/ys");
-  Watcher w;
+  Watcher w(backend_options());
   std::vector<std::string> removed;
   w.on_remove([&](WatchId id) { removed.push_back(w.path(id)); });
   w.add(root, opts(IN_CREATE, kTrack));
@@ -929,9 +929,9 @@ TEST_F(WatcherTest, MovesOutAndInArePairedByCookieNotByOrder) {
   EXPECT_EQ(kernel_watch_count(kernel_fd(w)), w.watch_count());
 }
 
-TEST_F(WatcherTest, RootDeletedLeavesNoWatches) {
+TEST_P(BackendTest, RootDeletedLeavesNoWatches) {
   mkdirs({"a"});
-  Watcher w;
+  Watcher w(backend_options());
   std::vector<std::string> removed;
   w.on_remove([&](WatchId id) { removed.push_back(w.path(id)); });
   w.add(root, opts(IN_CREATE | IN_DELETE | IN_DELETE_SELF, kTrack));
@@ -1074,9 +1074,9 @@ TEST_F(WatcherTest, DeleteRecreateRenameBeforeReading) {
 // ---------------------------------------------------------------------------------------------
 // IN_IGNORED
 
-TEST_F(WatcherTest, IgnoredRemovesTheEntry) {
+TEST_P(BackendTest, IgnoredRemovesTheEntry) {
   mkdirs({"a/b", "c"});
-  Watcher w;
+  Watcher w(backend_options());
   std::vector<std::string> removed;
   w.on_remove([&](WatchId id) { removed.push_back(w.path(id)); });
   WatchId rid = w.add(root, opts(IN_CREATE | IN_DELETE, kTrack));
@@ -1321,10 +1321,10 @@ TEST_F(WatcherTest, EventsForUnknownWdsAreCountedAndTheirWatchRemoved) {
 
 bool is_read_kind(Mask m) { return (m & (IN_OPEN | IN_ACCESS | IN_CLOSE_NOWRITE)) != 0; }
 
-TEST_F(WatcherTest, SetupCausesNoEvents) {
+TEST_P(BackendTest, SetupCausesNoEvents) {
   mkdirs({"a/b/c", "d", "e/f"});
   create_file(disk("a/file"));
-  Watcher w;
+  Watcher w(backend_options());
   w.add(root, opts(IN_ALL_EVENTS, kTrack));
   do_mkdir(disk("sentinel"));
   std::vector<Rec> ev;
@@ -1333,8 +1333,8 @@ TEST_F(WatcherTest, SetupCausesNoEvents) {
   EXPECT_EQ(ev.size(), 1u) << "the walk's own reads showed up as events:\n" << describe(ev);
 }
 
-TEST_F(WatcherTest, ScanOfANewDirectoryDoesNotReportItsOwnReads) {
-  Watcher w;
+TEST_P(BackendTest, ScanOfANewDirectoryDoesNotReportItsOwnReads) {
+  Watcher w(backend_options());
   w.add(root, opts(IN_ALL_EVENTS, kTrack));
   do_mkdir(disk("n"));
   mkdir_p(disk("n/m"));
@@ -1357,6 +1357,9 @@ TEST_F(WatcherTest, ScanOfANewDirectoryDoesNotReportItsOwnReads) {
     return r.path == watched("n/m") && r.name.empty() && (r.mask & IN_OPEN) && is_dir(r.mask);
   })) << describe(ev);
 }
+
+INSTANTIATE_TEST_SUITE_P(Backends, BackendTest, ::testing::Values(BackendKind::inotify, BackendKind::fanotify_inode),
+                         backend_name);
 
 }  // namespace
 }  // namespace lwtest

@@ -521,6 +521,11 @@ TEST(ToolcommonMessages, WatchErrors) {
   EXPECT_EQ(toolcommon::init_error_message(EMFILE),
             "Couldn't initialize inotify: Too many open files\n"
             "Try increasing the value of /proc/sys/fs/inotify/max_user_instances\n");
+  // -F: one line each, naming -I as the way out.
+  EXPECT_EQ(toolcommon::fanotify_init_error_message(EPERM),
+            "Couldn't initialize fanotify: Operation not permitted (-I uses inotify)\n");
+  EXPECT_EQ(toolcommon::fanotify_init_error_message(EINVAL),
+            "Couldn't initialize fanotify: Invalid argument (needs Linux 5.17 or later; -I uses inotify)\n");
   EXPECT_FALSE(toolcommon::version().empty());
 }
 

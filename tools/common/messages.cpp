@@ -49,6 +49,15 @@ std::string init_error_message(int err) {
   return m;
 }
 
+std::string fanotify_init_error_message(int err) {
+  // EINVAL: a kernel without FAN_RENAME and FAN_REPORT_TARGET_FID.
+  const char* hint = err == EINVAL   ? "needs Linux 5.17 or later"
+                     : err == EMFILE ? "see /proc/sys/fs/fanotify/max_user_groups"
+                                     : nullptr;
+  if (hint) return fmt::format("Couldn't initialize fanotify: {} ({}; -I uses inotify)\n", error_text(err), hint);
+  return fmt::format("Couldn't initialize fanotify: {} (-I uses inotify)\n", error_text(err));
+}
+
 void write_stderr(std::string_view line) noexcept {
   while (!line.empty()) {
     const ssize_t n = ::write(STDERR_FILENO, line.data(), line.size());
@@ -78,6 +87,8 @@ std::unique_ptr<libwatch::Watcher> make_watcher(libwatch::WatcherOptions options
   try {
     return std::make_unique<libwatch::Watcher>(options);
   } catch (const std::system_error& e) {
+    if (options.backend == libwatch::BackendKind::fanotify_inode)
+      throw Failure(fanotify_init_error_message(e.code().value()));
     throw Failure(init_error_message(e.code().value()));
   }
 }

@@ -63,7 +63,9 @@ int run(int argc, char** argv) {
   Options opts = parse_options(argc, argv);
 
   // Step 13: the inotify instance (no thread yet, so -d can fork with it below).
-  std::unique_ptr<libwatch::Watcher> watcher = toolcommon::make_watcher();
+  libwatch::WatcherOptions wopts;
+  wopts.backend = opts.backend;
+  std::unique_ptr<libwatch::Watcher> watcher = toolcommon::make_watcher(wopts);
 
   // Steps 14 and 15: the regular expression and the format, before any watch exists.
   toolcommon::Filter filter(opts.regex);

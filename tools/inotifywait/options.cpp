@@ -193,9 +193,13 @@ Options parse_options(int argc, char** argv) {
         o.recursive = true;
         break;
       case kInotify:
+        o.backend = libwatch::BackendKind::inotify;
+        break;
       case kFanotify:
+        o.backend = libwatch::BackendKind::fanotify_inode;
+        break;
       case kFilesystem:
-        break;  // accepted; inotify is the only backend (3.22 ignores them too)
+        break;  // accepted and ignored, as 3.22 does: no filesystem marks yet
       case kCsv:
         o.csv = true;
         break;

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include <libwatch/event.hpp>
+#include <libwatch/watcher.hpp>
 #include <toolcommon/inputs.hpp>
 
 namespace inotifywait {
@@ -20,6 +21,9 @@ struct Options {
   bool csv = false;
   bool no_newline = false;
   bool json = false;  // --json (an addition): one JSON object per event
+  // -I (inotify, the default) or -F (fanotify inode marks), the last one wins; -S is accepted and
+  // ignored for now (filesystem marks are not built yet).
+  libwatch::BackendKind backend = libwatch::BackendKind::inotify;
   int quiet = 0;
   std::uint32_t timeout = 0;          // seconds, 0 = none
   libwatch::Mask events = 0;          // OR of every -e; 0 = none given (all events)

@@ -182,7 +182,9 @@ class Run {
     toolcommon::Filter filter(opts_.regex);
     filter_ = std::move(filter);
     prune_ = toolcommon::compile_prune(opts_.prune);
-    watcher_ = toolcommon::make_watcher();
+    libwatch::WatcherOptions wopts;
+    wopts.backend = opts_.backend;
+    watcher_ = toolcommon::make_watcher(wopts);
     toolcommon::WatchList list = toolcommon::build_watch_list(opts_.fromfile, opts_.operands);
     write_stderr(list.diagnostics);
     if (list.paths.empty()) throw Failure(std::string(toolcommon::kNoFilesMessage));

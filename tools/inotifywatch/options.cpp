@@ -44,7 +44,7 @@ enum Id {
 
 // The reference's long-option table order decides the order of the possibilities listed for an
 // ambiguous prefix ("--e": event exclude excludei; "--i": inotify include includei; "--f":
-// fanotify filesystem fromfile). -I/-F/-S are accepted and ignored, as 3.22 inotifywatch does.
+// fanotify filesystem fromfile). -I/-F choose the backend; -S is accepted and ignored, as 3.22 inotifywatch does.
 constexpr toolcommon::OptionSpec kOptions[] = {
     {kHelp, 'h', "help"},
     {kEvent, 'e', "event", ArgKind::required},
@@ -248,9 +248,13 @@ Options parse_options(int argc, char** argv) {
         key = parse_key(v, false);
         break;
       case kInotify:
-      case kFanotify:
-      case kFilesystem:
+        o.backend = libwatch::BackendKind::inotify;
         break;
+      case kFanotify:
+        o.backend = libwatch::BackendKind::fanotify_inode;
+        break;
+      case kFilesystem:
+        break;  // accepted and ignored, as 3.22 does: no filesystem marks yet
       case kLive:
         if (!value) {
           o.live = kDefaultLiveSeconds;

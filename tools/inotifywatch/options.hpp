@@ -10,6 +10,7 @@
 #include <string_view>
 #include <vector>
 
+#include <libwatch/watcher.hpp>
 #include <toolcommon/inputs.hpp>
 
 #include "stats.hpp"
@@ -18,6 +19,8 @@ namespace inotifywatch {
 
 struct Options {
   int verbose = 0;
+  // -I (inotify, the default) or -F (fanotify inode marks), the last one wins; -S is ignored.
+  libwatch::BackendKind backend = libwatch::BackendKind::inotify;
   Mask events = 0;            // -e, OR-ed together; 0: none given (all events)
   std::uint32_t timeout = 0;  // -t; 0: until a signal
   bool zero = false;          // -z

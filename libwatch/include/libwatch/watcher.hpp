@@ -55,7 +55,19 @@ struct AddOptions {
   std::function<void(std::size_t directories)> progress;
 };
 
+// The kernel interface a Watcher uses.
+enum class BackendKind {
+  inotify,         // inotify(7): one watch per directory
+  fanotify_inode,  // fanotify(7) with one inode mark per directory (Linux 5.17+)
+};
+
 struct WatcherOptions {
+  // fanotify_inode reports what inotify would with these differences: events on a subdirectory
+  // itself (OPEN, ATTRIB, ...) reach its parent only when the subdirectory is watched too, and
+  // events the kernel merged come apart in a fixed order (create, open, access, modify, attrib,
+  // close, delete), once each. The constructor throws std::system_error when fanotify_init(2)
+  // fails (EPERM: not permitted; EINVAL: the kernel is older than 5.17).
+  BackendKind backend = BackendKind::inotify;
   // Upper bound of the in-process queue of raw kernel events, in bytes. When it is full, next()
   // stops reading the kernel; the kernel's queue then fills and reports IN_Q_OVERFLOW, which is
   // delivered and repaired like any other overflow. 64 MiB holds more than 1,000,000 events.
@@ -92,7 +104,7 @@ struct PollFd {
 
 class Watcher {
  public:
-  explicit Watcher(WatcherOptions options = {});  // throws std::system_error (inotify_init1)
+  explicit Watcher(WatcherOptions options = {});  // throws std::system_error (inotify_init1, fanotify_init)
   ~Watcher();
   Watcher(const Watcher&) = delete;
   Watcher& operator=(const Watcher&) = delete;

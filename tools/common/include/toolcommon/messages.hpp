@@ -74,7 +74,11 @@ void write_stderr(std::string_view line) noexcept;
 // d/n/: Permission denied\n"); nullopt for the warnings the reference keeps silent.
 std::optional<std::string> warning_message(const libwatch::Warning& warning);
 
-// A Watcher, or the Failure (exit 1) with the reference's inotify_init message.
+// One line for -F when fanotify_init(2) fails: the errno text, why, and -I as the way out.
+std::string fanotify_init_error_message(int err);
+
+// A Watcher, or the Failure (exit 1) with the reference's inotify_init message (for -F: the
+// fanotify one above).
 std::unique_ptr<libwatch::Watcher> make_watcher(libwatch::WatcherOptions options = {});
 
 }  // namespace toolcommon
