@@ -68,6 +68,15 @@ expect_refused() {   # $1 = log file, $2 = the check's name as the log line give
   wait_for 5 grep -q 'deletions: REFUSED' "$T/status" || fail "the status file does not say that deletions were refused"
 }
 
+# After $3 happened to source $1 since its first sync to $2: --once exits 4, the target keeps
+# the 21 entries it had, and the log names the identity check.
+expect_identity_refused() {
+  run_once "$1" "$2"
+  ((ONCE_RC == 4)) || fail "$3: exit $ONCE_RC, expected 4"
+  [ "$(count_files "$2")" = 21 ] || fail "$3 wiped the target"
+  expect_refused "$T/once.log" "source identity"
+}
+
 # An empty source with a populated target: --once refuses to delete and exits 4; with
 # --allow-mass-delete it deletes.
 scenario_emptysource() {
@@ -103,10 +112,7 @@ scenario_emptymount() {
   ((ONCE_RC == 0)) || fail "first sync: exit $ONCE_RC"
   mount_tmpfs "$s"
   printf 'x\n' >"$s/lonely"
-  run_once "$s" "$d"
-  ((ONCE_RC == 4)) || fail "a mount over the source: exit $ONCE_RC, expected 4"
-  [ "$(count_files "$d")" = 21 ] || fail "the target lost files to a mount over the source"
-  expect_refused "$T/once.log" "source identity"
+  expect_identity_refused "$s" "$d" "a mount over the source"
 }
 
 # The source (a mount) is unmounted while the driver runs: it exits 2; the restart (what
@@ -179,10 +185,7 @@ scenario_recreated() {
   rm -rf "$s"
   mkdir "$s"
   printf 'new\n' >"$s/new"
-  run_once "$s" "$d"
-  ((ONCE_RC == 4)) || fail "a recreated source: exit $ONCE_RC, expected 4"
-  [ "$(count_files "$d")" = 21 ] || fail "a recreated source wiped the target"
-  expect_refused "$T/once.log" "source identity"
+  expect_identity_refused "$s" "$d" "a recreated source"
 }
 
 # A refusal on one target holds back nothing on the others: the source recreated since the
