@@ -22,7 +22,9 @@
 #pragma once
 
 #include <sys/types.h>
+#include <unistd.h>
 
+#include <cerrno>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
@@ -97,6 +99,17 @@ class Backend {
  protected:
   WatchTable* table_ = nullptr;
 };
+
+// Backend::read() for a non-blocking kernel fd: the bytes read, 0 when nothing is waiting
+// (EAGAIN), -errno on failure; retried after EINTR.
+inline ssize_t read_ready(int fd, char* buf, std::size_t room) {
+  for (;;) {
+    ssize_t n = ::read(fd, buf, room);
+    if (n >= 0) return n;
+    if (errno == EINTR) continue;
+    return errno == EAGAIN ? 0 : -errno;
+  }
+}
 
 // The inotify backend (inotify.cpp). Throws std::system_error when inotify_init1(2) fails.
 std::unique_ptr<Backend> make_inotify_backend();

@@ -245,14 +245,7 @@ int FanotifyBackend::lookup(const std::string& key) {
   return it == by_key_.end() ? -1 : it->second;
 }
 
-ssize_t FanotifyBackend::read(char* buf, std::size_t room) {
-  for (;;) {
-    ssize_t n = ::read(fd_.get(), buf, room);
-    if (n >= 0) return n;
-    if (errno == EINTR) continue;
-    return errno == EAGAIN ? 0 : -errno;
-  }
-}
+ssize_t FanotifyBackend::read(char* buf, std::size_t room) { return read_ready(fd_.get(), buf, room); }
 
 void FanotifyBackend::emit(int wd, Mask bits, std::uint32_t cookie, std::string_view name) {
   Mask asked;

@@ -50,14 +50,7 @@ int InotifyBackend::watch_of(int fd) {
   return -1;
 }
 
-ssize_t InotifyBackend::read(char* buf, std::size_t room) {
-  for (;;) {
-    ssize_t n = ::read(fd_.get(), buf, room);
-    if (n >= 0) return n;
-    if (errno == EINTR) continue;
-    return errno == EAGAIN ? 0 : -errno;
-  }
-}
+ssize_t InotifyBackend::read(char* buf, std::size_t room) { return read_ready(fd_.get(), buf, room); }
 
 std::optional<RawEvent> InotifyBackend::decode(std::span<const char>& bytes) {
   while (bytes.size() >= sizeof(inotify_event)) {
