@@ -304,14 +304,15 @@ planted() {
     as=(setpriv --reuid=65534 --regid=65534 --clear-groups)
     uid=65534
   fi
-  mkdir -p "$T/src" "$T/dst" "$T/run" "$T/victim" "$T/tmp"
+  mkdir -p "$T/src" "$T/dst" "$T/run" "$T/victim" "$T/tmp" "$T/state"
   printf 'x\n' >"$T/src/a"
   printf 'precious\n' >"$T/victim/file"
-  chown -R "$uid" "$T/src" "$T/dst" "$T/run" "$T/tmp" 2>/dev/null || true
+  chown -R "$uid" "$T/src" "$T/dst" "$T/run" "$T/tmp" "$T/state" 2>/dev/null || true
   chmod 700 "$T/run"
   local lockdir=$T/run/inotifysync-$uid out rc
 
-  run_as() { env XDG_RUNTIME_DIR="$T/run" TMPDIR="$T/tmp" "${as[@]}" bash "$SYNC" "$@"; }
+  # (nobody keeps root's HOME: the source identities go to a state directory of its own.)
+  run_as() { env XDG_RUNTIME_DIR="$T/run" XDG_STATE_HOME="$T/state" TMPDIR="$T/tmp" "${as[@]}" bash "$SYNC" "$@"; }
 
   # A symlink where the lock directory goes.
   ln -s "$T/victim" "$lockdir"
