@@ -209,9 +209,10 @@ std::vector<Case> cases() {
   add_sync("DaemonTargetWithoutModule", {"src", "rsync://host"},
            "inotifysync: bad target 'rsync://host': no module (rsync://host/module)\n");
   add_sync("DaemonTargetWithoutHost", {"src", "rsync:///mod"}, "inotifysync: bad target 'rsync:///mod': no host\n");
-  add_sync("PasswordInTarget", {"src", "rsync://user:pw@host/mod"},
-           "inotifysync: bad target 'rsync://user:***@host/mod': put the password in --password-file or RSYNC_PASSWORD, "
-           "not in the target\n");
+  add_sync(
+      "PasswordInTarget", {"src", "rsync://user:pw@host/mod"},
+      "inotifysync: bad target 'rsync://user:***@host/mod': put the password in --password-file or RSYNC_PASSWORD, "
+      "not in the target\n");
   add_sync("ModuleTargetWithoutModule", {"src", "host::"},
            "inotifysync: bad target 'host::': no module (host::module)\n");
   add_sync("ModuleTargetWithoutHost", {"src", "::mod"}, "inotifysync: bad target '::mod': no host\n");
