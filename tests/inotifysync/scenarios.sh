@@ -508,6 +508,26 @@ scenario_watcher() {
   [ "$rc" = 2 ] || fail "exit status $rc after the source was removed, expected 2"
 }
 
+# A tree over the watch limit (the limit of a user namespace of its own, so no system setting
+# changes): inotifysync refuses to start with the watcher's numbers, syncs nothing and exits 2.
+scenario_watchlimit() {
+  if ! unshare -U -r true 2>/dev/null; then
+    note "SKIP: unshare -U -r is not available here (a user namespace sets its own watch limit)"
+    exit 77
+  fi
+  local s=$T/src rc=0 i
+  for ((i = 0; i < 10; i++)); do mkdir -p "$s/d$i"; done
+  printf 'x\n' >"$s/file"
+  # shellcheck disable=SC2016 # $0 and $@ are the inner shell's
+  unshare -U -r /bin/sh -c 'echo 3 >/proc/sys/user/max_inotify_watches && exec "$0" "$@"' \
+    "$INOTIFYSYNC" --log "$T/sync.log" "$s" "$T/dst" >>"$T/sync.out.log" 2>&1 || rc=$?
+  ((rc == 2)) || fail "exit $rc on a tree over the watch limit, expected 2"
+  grep -q -F 'upper limit on inotify watches reached' "$T/sync.log" || fail "the log does not name the watch limit"
+  grep -q -F "holds 11 directories; the limit is 3 watches per user" "$T/sync.log" ||
+    fail "the log does not give the tree's size and the limit"
+  [ ! -e "$T/dst/file" ] || fail "inotifysync synced a tree it could not watch whole"
+}
+
 # Starts an sshd of our own on 127.0.0.1 that lets root in with a key made here, and points
 # rsync at it through RSYNC_RSH (inherited by inotifysync and its rsync).
 start_sshd() {
