@@ -450,6 +450,10 @@ scenario_once() {
   seed_tree "$s"
   "$INOTIFYSYNC" --once "$s" "$T/local" 2>"$T/once.log" || fail "--once to a local directory failed"
   same_tree "$s" "$T/local" || fail "--once did not mirror the source"
+  local want
+  want=$(find "$s" | wc -l)
+  grep -q -E "full sync, $want entries checked, $(find "$s" -type f | wc -l) files transferred, [0-9]+ bytes sent, [0-9.]+ s," \
+    "$T/once.log" || fail "the full sync's log line lacks its counts (want $want entries)"
   start_daemon d1 "$d"
   port=$DAEMON_PORT
   RSYNC_PASSWORD=s3cret-test "$INOTIFYSYNC" --once "$s" "$(daemon_target "$port")" 2>>"$T/once.log" ||
