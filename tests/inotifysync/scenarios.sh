@@ -454,6 +454,16 @@ scenario_once() {
   want=$(find "$s" | wc -l)
   grep -q -E "full sync, $want entries checked, $(find "$s" -type f | wc -l) files transferred, [0-9]+ bytes sent, [0-9.]+ s," \
     "$T/once.log" || fail "the full sync's log line lacks its counts (want $want entries)"
+  ! grep -q -F 'to-chk=' "$T/once.log" || fail "rsync's progress reached a log that is not a terminal"
+  # On a terminal (script(1) gives it one) the full sync shows rsync's progress on one line,
+  # erased before the next log line, and still logs its counts.
+  local cmd
+  printf -v cmd '%q ' "$INOTIFYSYNC" --once "$s" "$T/tty"
+  script -qfec "$cmd" "$T/tty.out" >/dev/null </dev/null || fail "--once on a terminal failed"
+  same_tree "$s" "$T/tty" || fail "--once on a terminal did not mirror the source"
+  grep -q -F "to-chk=0/$want)"$'\e[K\r\e[K' "$T/tty.out" ||
+    fail "no erased progress line on the terminal: $(tr '\r' '\n' <"$T/tty.out" | head -c 600)"
+  grep -q -E "full sync, $want entries checked" "$T/tty.out" || fail "the terminal run lacks the counts"
   start_daemon d1 "$d"
   port=$DAEMON_PORT
   RSYNC_PASSWORD=s3cret-test "$INOTIFYSYNC" --once "$s" "$(daemon_target "$port")" 2>>"$T/once.log" ||
