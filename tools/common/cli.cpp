@@ -1,10 +1,9 @@
 #include "toolcommon/cli.hpp"
 
-#include <CLI/CLI.hpp>
+#include <getopt.h>
 
-#include <algorithm>
+#include <cstdio>
 #include <cstdlib>
-#include <cstring>
 #include <stdexcept>
 
 #include <fmt/format.h>
@@ -12,224 +11,166 @@
 namespace toolcommon {
 namespace {
 
-// What the front end recognised, in command-line order.
-struct Occurrence {
-  const OptionSpec* spec;
-  std::optional<std::string> value;
-};
+// getopt_long's val for a long option: this plus the option's id (above any char). Two entries with
+// the same id and argument kind are then one option to getopt: a prefix of both is not ambiguous.
+constexpr int kLongBase = 0x1000;
 
-// Canonical tokens for CLI11 carry a marker before the value, so that any value survives CLI11's
-// own classification: an empty value ("--event=" would make CLI11 take the next token), a value
-// that looks like an option ("-t -5"), or an optional argument that was not given at all.
-constexpr char kValueGiven = 'v';
-constexpr char kValueAbsent = 'n';
-
-std::string cli_name(const OptionSpec& spec) {
-  if (!spec.short_name) return fmt::format("--{}", spec.long_name);
-  if (spec.long_name.empty()) return fmt::format("-{}", spec.short_name);
-  return fmt::format("-{},--{}", spec.short_name, spec.long_name);
-}
-
-std::string canonical_token(const Occurrence& o) {
-  std::string t =
-      o.spec->long_name.empty() ? fmt::format("-{}", o.spec->short_name) : fmt::format("--{}", o.spec->long_name);
-  if (o.spec->arg == ArgKind::none) return t;
-  // CLI11 accepts "=" only after a long name; a short-only option gets its value attached.
-  if (!o.spec->long_name.empty()) t += '=';
-  t += o.value ? kValueGiven : kValueAbsent;
-  if (o.value) t += *o.value;
-  return t;
-}
-
-// Stage 1: getopt_long's scan (glibc posix/getopt.c semantics, messages and all).
-class Scanner {
+// getopt_long prints its diagnostics on stderr itself; for one call, stderr is a memory stream so
+// that the caller gets them as text (inotifywatch prints them after its own checks).
+class CapturedStderr {
  public:
-  Scanner(std::string_view argv0, std::span<const std::string> args, std::span<const OptionSpec> table)
-      : argv0_(argv0), args_(args), table_(table), posix_(std::getenv("POSIXLY_CORRECT") != nullptr) {}
-
-  void run(std::vector<Occurrence>& out, ParseResult& result) {
-    std::size_t i = 0;
-    while (i < args_.size()) {
-      const std::string& a = args_[i];
-      if (a == "--") {  // end of options: everything after it is an operand
-        for (++i; i < args_.size(); ++i) result.operands.push_back(args_[i]);
-        return;
-      }
-      if (a.size() < 2 || a[0] != '-') {  // an operand ("-" alone is one too)
-        if (posix_) {                     // POSIXLY_CORRECT: the first operand ends option processing
-          for (; i < args_.size(); ++i) result.operands.push_back(args_[i]);
-          return;
-        }
-        result.operands.push_back(a);
-        ++i;
-        continue;
-      }
-      bool ok = a[1] == '-' ? long_option(i, out, result) : short_options(i, out, result);
-      if (!ok) {
-        result.error = true;
-        return;
-      }
-    }
+  CapturedStderr() : mem_(::open_memstream(&buf_, &len_)), saved_(stderr) {
+    if (mem_ == nullptr) throw std::runtime_error("open_memstream failed");
+    stderr = mem_;
+  }
+  CapturedStderr(const CapturedStderr&) = delete;
+  CapturedStderr& operator=(const CapturedStderr&) = delete;
+  ~CapturedStderr() {
+    stderr = saved_;
+    std::fclose(mem_);
+    std::free(buf_);  // NOLINT(cppcoreguidelines-no-malloc): open_memstream's buffer
+  }
+  std::string text() {
+    std::fflush(mem_);
+    return {buf_, len_};
   }
 
  private:
-  void diagnose(ParseResult& result, const std::string& text) {
-    result.diagnostic = fmt::format("{}: {}\n", argv0_, text);
-  }
-
-  // "--name", "--name=value", "--name value" (required arguments only), with unambiguous prefixes.
-  bool long_option(std::size_t& i, std::vector<Occurrence>& out, ParseResult& result) {
-    const std::string& a = args_[i];
-    std::string_view rest = std::string_view(a).substr(2);
-    std::size_t eq = rest.find('=');
-    std::string_view name = rest.substr(0, eq);
-
-    const OptionSpec* found = nullptr;
-    for (const auto& spec : table_)
-      if (!spec.long_name.empty() && spec.long_name == name) {
-        found = &spec;
-        break;
-      }
-    if (!found) {
-      // Abbreviations. As in glibc, two prefix matches are ambiguous unless they are the same
-      // option (same id and argument kind); the possibilities are listed in table order.
-      std::vector<bool> ambiguous(table_.size(), false);
-      bool any_ambiguous = false;
-      std::size_t found_index = 0;
-      for (std::size_t k = 0; k < table_.size(); ++k) {
-        const OptionSpec& spec = table_[k];
-        if (spec.long_name.empty() || spec.exact_only || !spec.long_name.starts_with(name)) continue;
-        if (!found) {
-          found = &spec;
-          found_index = k;
-        } else if (found->arg != spec.arg || found->id != spec.id) {
-          ambiguous[found_index] = true;
-          ambiguous[k] = true;
-          any_ambiguous = true;
-        }
-      }
-      if (any_ambiguous) {
-        std::string text = fmt::format("option '{}' is ambiguous; possibilities:", a);
-        for (std::size_t k = 0; k < table_.size(); ++k)
-          if (ambiguous[k]) text += fmt::format(" '--{}'", table_[k].long_name);
-        diagnose(result, text);
-        return false;
-      }
-    }
-    if (!found) {
-      diagnose(result, fmt::format("unrecognized option '{}'", a));
-      return false;
-    }
-    ++i;
-    const std::string full = fmt::format("--{}", found->long_name);
-    if (eq != std::string_view::npos) {
-      if (found->arg == ArgKind::none) {
-        diagnose(result, fmt::format("option '{}' doesn't allow an argument", full));
-        return false;
-      }
-      out.push_back({found, std::string(rest.substr(eq + 1))});
-      return true;
-    }
-    if (found->arg == ArgKind::required) {
-      if (i >= args_.size()) {
-        diagnose(result, fmt::format("option '{}' requires an argument", full));
-        return false;
-      }
-      out.push_back({found, args_[i++]});
-      return true;
-    }
-    out.push_back({found, std::nullopt});
-    return true;
-  }
-
-  // "-m", "-mrq", "-t5", "-t 5", "-mt5": characters until one takes an argument.
-  bool short_options(std::size_t& i, std::vector<Occurrence>& out, ParseResult& result) {
-    const std::string& a = args_[i];
-    for (std::size_t pos = 1; pos < a.size(); ++pos) {
-      char c = a[pos];
-      const OptionSpec* found = nullptr;
-      for (const auto& spec : table_)
-        if (spec.short_name && spec.short_name == c) {
-          found = &spec;
-          break;
-        }
-      if (!found) {
-        diagnose(result, fmt::format("invalid option -- '{}'", c));
-        return false;
-      }
-      bool last = pos + 1 == a.size();
-      if (found->arg == ArgKind::none) {
-        out.push_back({found, std::nullopt});
-        continue;
-      }
-      if (!last) {  // the rest of the word is the value
-        out.push_back({found, a.substr(pos + 1)});
-        ++i;
-        return true;
-      }
-      if (found->arg == ArgKind::optional) {  // an optional value must be attached
-        out.push_back({found, std::nullopt});
-        break;
-      }
-      if (i + 1 >= args_.size()) {
-        diagnose(result, fmt::format("option requires an argument -- '{}'", c));
-        return false;
-      }
-      out.push_back({found, args_[i + 1]});
-      i += 2;
-      return true;
-    }
-    ++i;
-    return true;
-  }
-
-  std::string_view argv0_;
-  std::span<const std::string> args_;
-  std::span<const OptionSpec> table_;
-  bool posix_;
+  char* buf_ = nullptr;
+  std::size_t len_ = 0;
+  std::FILE* mem_;
+  std::FILE* saved_;
 };
 
-std::optional<std::string> decode(const std::string& token) {
-  if (token.empty() || token[0] == kValueAbsent) return std::nullopt;
-  return token.substr(1);
+int has_arg(ArgKind kind) {
+  switch (kind) {
+    case ArgKind::none:
+      return no_argument;
+    case ArgKind::required:
+      return required_argument;
+    case ArgKind::optional:
+      return optional_argument;
+  }
+  return no_argument;
+}
+
+// The table in getopt_long's terms. exact_only options stay out of it: getopt then neither
+// abbreviates them nor counts them in an ambiguity, and reports them as unrecognized, which
+// parse_command_line takes back when the name was spelled out in full.
+class GetoptTable {
+ public:
+  explicit GetoptTable(std::span<const OptionSpec> table) : table_(table) {
+    names_.reserve(table.size());  // longopts_ points into names_: no reallocation
+    for (const auto& s : table) {
+      if (s.short_name) {
+        shortopts_ += s.short_name;
+        if (s.arg != ArgKind::none) shortopts_ += s.arg == ArgKind::required ? ":" : "::";
+      }
+      if (s.long_name.empty() || s.exact_only) continue;
+      names_.emplace_back(s.long_name);
+      longopts_.push_back({names_.back().c_str(), has_arg(s.arg), nullptr, kLongBase + s.id});
+    }
+    longopts_.push_back({nullptr, 0, nullptr, 0});
+    for (const auto& s : table)
+      if (s.exact_only)
+        for (const auto& other : table)
+          if (&other != &s && other.long_name.starts_with(s.long_name))
+            // getopt would take the full spelling as an abbreviation of the other option.
+            throw std::logic_error(
+                fmt::format("exact_only option --{} is a prefix of --{}", s.long_name, other.long_name));
+  }
+
+  const char* shortopts() const { return shortopts_.c_str(); }
+  const option* longopts() const { return longopts_.data(); }
+
+  // The id of what getopt_long's return value c (not '?' or -1) stands for.
+  int id_for(int c) const {
+    if (c >= kLongBase) return c - kLongBase;
+    for (const auto& s : table_)
+      if (s.short_name == c) return s.id;
+    throw std::logic_error(fmt::format("getopt_long returned {} outside the table", c));
+  }
+
+  // The exact_only option that the element "--name" or "--name=value" spells out in full.
+  const OptionSpec* exact_only_for(std::string_view element) const {
+    if (!element.starts_with("--")) return nullptr;
+    std::string_view name = element.substr(2, element.find('=') - 2);
+    for (const auto& s : table_)
+      if (s.exact_only && s.long_name == name) return &s;
+    return nullptr;
+  }
+
+ private:
+  std::span<const OptionSpec> table_;
+  std::string shortopts_;
+  std::vector<std::string> names_;
+  std::vector<option> longopts_;
+};
+
+// getopt_long's message for element when spec (exact_only) misuses its argument: getopt itself
+// on that one element with a table of that one option, so the words are glibc's. The outer scan's
+// state is lost, which is fine: parsing ends at this error.
+std::string exact_only_error(std::string_view argv0, std::string_view element, const OptionSpec& spec) {
+  std::string name(spec.long_name);
+  const option one[] = {{name.c_str(), has_arg(spec.arg), nullptr, 1}, {nullptr, 0, nullptr, 0}};
+  std::string a0(argv0), el(element);
+  char* argv[] = {a0.data(), el.data(), nullptr};
+  CapturedStderr captured;
+  optind = 0;
+  opterr = 1;
+  getopt_long(2, argv, "", one, nullptr);
+  return captured.text();
 }
 
 }  // namespace
 
 ParseResult parse_command_line(std::string_view argv0, std::span<const std::string> args,
                                std::span<const OptionSpec> table, const OptionHandler& handler) {
-  ParseResult result;
-  std::vector<Occurrence> occurrences;
-  Scanner(argv0, args, table).run(occurrences, result);
+  const GetoptTable getopt_table(table);
+  std::vector<std::string> storage{std::string(argv0)};
+  storage.insert(storage.end(), args.begin(), args.end());
+  std::vector<char*> argv;
+  argv.reserve(storage.size() + 1);
+  for (auto& s : storage) argv.push_back(s.data());
+  argv.push_back(nullptr);
+  const int argc = static_cast<int>(storage.size());
 
-  // Stage 2: CLI11 holds the option table and delivers each occurrence, in order, to the handler.
-  CLI::App app;
-  app.set_help_flag();  // --help is an ordinary option of the table (it prints our text, exit 1)
-  for (const auto& spec : table) {
-    int id = spec.id;
-    if (spec.arg == ArgKind::none) {
-      app.add_flag_callback(cli_name(spec), [id, &handler] { handler(id, std::nullopt); })
-          ->trigger_on_parse()
-          ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
-    } else {
-      app.add_option_function<std::string>(cli_name(spec),
-                                           [id, &handler](const std::string& token) { handler(id, decode(token)); })
-          ->trigger_on_parse()
-          ->multi_option_policy(CLI::MultiOptionPolicy::TakeLast)
-          ->allow_extra_args(false);
+  ParseResult result;
+  optind = 0;  // a full re-initialisation of getopt's global state (also re-reads POSIXLY_CORRECT)
+  opterr = 1;
+  for (;;) {
+    int c = 0;
+    std::string said;
+    {
+      CapturedStderr captured;
+      c = getopt_long(argc, argv.data(), getopt_table.shortopts(), getopt_table.longopts(), nullptr);
+      said = captured.text();
     }
+    if (c == -1) break;
+    if (c != '?') {
+      handler(getopt_table.id_for(c), optarg ? std::optional<std::string>(optarg) : std::nullopt);
+      continue;
+    }
+    // An unrecognized long option (optopt 0) may be an exact_only one spelled out in full.
+    const std::string_view element = optopt == 0 ? argv[optind - 1] : "";
+    const OptionSpec* spec = optopt == 0 ? getopt_table.exact_only_for(element) : nullptr;
+    if (spec) {
+      const std::size_t eq = element.find('=');
+      std::optional<std::string> value;
+      if (eq != std::string_view::npos) value = std::string(element.substr(eq + 1));
+      if (spec->arg == ArgKind::required && !value && optind < argc) value = argv[optind++];  // "--name value"
+      const bool misused = spec->arg == ArgKind::none ? value.has_value() : spec->arg == ArgKind::required && !value;
+      if (!misused) {
+        handler(spec->id, value);
+        continue;
+      }
+      said = exact_only_error(argv0, element, *spec);
+    }
+    result.error = true;
+    result.diagnostic = said;
+    return result;
   }
-  std::vector<std::string> tokens;
-  tokens.reserve(occurrences.size() + 1);
-  for (const auto& o : occurrences) tokens.push_back(canonical_token(o));
-  // CLI11's parse(vector) takes the arguments in reverse order.
-  std::reverse(tokens.begin(), tokens.end());
-  try {
-    app.parse(tokens);
-  } catch (const CLI::ParseError& e) {
-    // The front end only produces tokens of the table, so this is a bug in this file.
-    throw std::logic_error(std::string("command-line canonicalisation rejected by CLI11: ") + e.what());
-  }
+  for (int i = optind; i < argc; ++i) result.operands.emplace_back(argv[i]);
   return result;
 }
 

@@ -1,15 +1,12 @@
-// Command-line parsing that behaves like glibc getopt_long as inotify-tools uses it, built on CLI11.
+// Command-line parsing by glibc getopt_long(3), as inotify-tools does it.
 //
-// inotify-tools' scripts depend on getopt_long's syntax and on its diagnostics byte for byte, and
-// CLI11 alone differs in both (no abbreviated long options, no permutation rules of its own, other
-// messages). So parsing runs in two stages:
-//   1. A getopt_long front end walks argv exactly as glibc does: permuted operands (or stop at the
-//      first operand when POSIXLY_CORRECT is set), "--", unambiguous long-option prefixes,
-//      "--opt=v" and "--opt v", bundled short flags ("-mrq"), attached values ("-t5"), and the
-//      glibc messages with argv[0] as invoked. It stops at the first error, as the tools do.
-//   2. What it recognised is handed to a CLI::App built from the same option table, as canonical
-//      "--long=value" tokens, and CLI11 delivers every occurrence, in command-line order, to the
-//      caller's handler (trigger_on_parse), then the operands.
+// inotify-tools' scripts depend on getopt_long's syntax and on its diagnostics byte for byte, so
+// glibc's getopt_long does the scan: permuted operands (or a stop at the first operand when
+// POSIXLY_CORRECT is set), "--", unambiguous long-option prefixes, "--opt=v" and "--opt v",
+// bundled short flags ("-mrq"), attached values ("-t5"), and its own messages with argv[0] as
+// invoked, caught in memory and handed back. It stops at the first error, as the tools do. Every
+// occurrence goes to the caller's handler in command-line order; the tools convert and check the
+// values themselves, with the reference's quirks. Not reentrant: getopt's state is global.
 #pragma once
 
 #include <functional>
