@@ -46,8 +46,8 @@ inline constexpr double kDefaultLiveSeconds = 1.0;
 // toolcommon::Failure (message for stderr, exit status); --help prints to stdout first.
 Options parse_options(int argc, char** argv);
 
-// The text --help prints (to stdout, exit 1).
-std::string help_text();
+// The text --help prints (to stdout, exit 1); program is "inotifywatch" or "fsnotifywatch".
+std::string help_text(std::string_view program = "inotifywatch");
 
 // --live's value: seconds, a positive decimal number no larger than a day. nullopt if invalid.
 std::optional<double> parse_live_seconds(std::string_view arg);
