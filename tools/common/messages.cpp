@@ -87,8 +87,7 @@ std::unique_ptr<libwatch::Watcher> make_watcher(libwatch::WatcherOptions options
   try {
     return std::make_unique<libwatch::Watcher>(options);
   } catch (const std::system_error& e) {
-    if (options.backend == libwatch::BackendKind::fanotify_inode)
-      throw Failure(fanotify_init_error_message(e.code().value()));
+    if (options.backend != libwatch::BackendKind::inotify) throw Failure(fanotify_init_error_message(e.code().value()));
     throw Failure(init_error_message(e.code().value()));
   }
 }

@@ -82,7 +82,7 @@ constexpr toolcommon::OptionSpec kOptions[] = {
 constexpr std::string_view kBackendHelp =
     "\t-I|--inotify  \tWatch with inotify.\n"
     "\t-F|--fanotify \tWatch with fanotify (the default).\n"
-    "\t-S|--filesystem\tAccepted; for now the same as -F.\n";
+    "\t-S|--filesystem\tWatch with a fanotify filesystem mark (root only).\n";
 
 }  // namespace
 
@@ -204,13 +204,14 @@ Options parse_options(int argc, char** argv) {
         o.recursive = true;
         break;
       case kInotify:
-        o.backend = libwatch::BackendKind::inotify;
+        toolcommon::apply_backend_option(o.backend, 'I');
         break;
       case kFanotify:
-        o.backend = libwatch::BackendKind::fanotify_inode;
+        toolcommon::apply_backend_option(o.backend, 'F');
         break;
       case kFilesystem:
-        break;  // accepted and ignored, as 3.22 does: no filesystem marks yet
+        toolcommon::apply_backend_option(o.backend, 'S');
+        break;
       case kCsv:
         o.csv = true;
         break;

@@ -23,7 +23,7 @@ struct Options {
   bool no_newline = false;
   bool json = false;  // --json (an addition): one JSON object per event
   // -I (inotify, inotifywait's default) or -F (fanotify inode marks, fsnotifywait's default), the
-  // last one wins; -S is accepted and ignored for now (filesystem marks are not built yet).
+  // last one wins; -S (a filesystem mark) wins over both (toolcommon::apply_backend_option).
   libwatch::BackendKind backend = libwatch::BackendKind::inotify;
   int quiet = 0;
   std::uint32_t timeout = 0;          // seconds, 0 = none

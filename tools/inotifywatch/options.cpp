@@ -45,7 +45,7 @@ enum Id {
 
 // The reference's long-option table order decides the order of the possibilities listed for an
 // ambiguous prefix ("--e": event exclude excludei; "--i": inotify include includei; "--f":
-// fanotify filesystem fromfile). -I/-F choose the backend; -S is accepted and ignored, as 3.22 inotifywatch does.
+// fanotify filesystem fromfile). -I/-F/-S choose the backend (toolcommon::apply_backend_option).
 constexpr toolcommon::OptionSpec kOptions[] = {
     {kHelp, 'h', "help"},
     {kEvent, 'e', "event", ArgKind::required},
@@ -254,13 +254,14 @@ Options parse_options(int argc, char** argv) {
         key = parse_key(v, false);
         break;
       case kInotify:
-        o.backend = libwatch::BackendKind::inotify;
+        toolcommon::apply_backend_option(o.backend, 'I');
         break;
       case kFanotify:
-        o.backend = libwatch::BackendKind::fanotify_inode;
+        toolcommon::apply_backend_option(o.backend, 'F');
         break;
       case kFilesystem:
-        break;  // accepted and ignored, as 3.22 does: no filesystem marks yet
+        toolcommon::apply_backend_option(o.backend, 'S');
+        break;
       case kLive:
         if (!value) {
           o.live = kDefaultLiveSeconds;

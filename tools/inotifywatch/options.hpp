@@ -19,7 +19,7 @@ namespace inotifywatch {
 
 struct Options {
   int verbose = 0;
-  // -I (inotify, the default) or -F (fanotify inode marks), the last one wins; -S is ignored.
+  // -I (inotify, the default), -F (fanotify inode marks), -S (a filesystem mark): see apply_backend_option.
   libwatch::BackendKind backend = libwatch::BackendKind::inotify;
   Mask events = 0;            // -e, OR-ed together; 0: none given (all events)
   std::uint32_t timeout = 0;  // -t; 0: until a signal

@@ -15,6 +15,10 @@ struct Program {
   libwatch::BackendKind default_backend = libwatch::BackendKind::inotify;
 };
 
+// -I, -F or -S (option is the letter) seen on the command line: the last of -I and -F wins, and
+// -S (a fanotify filesystem mark) wins over both wherever it is, as in upstream's tools.
+void apply_backend_option(libwatch::BackendKind& backend, char option) noexcept;
+
 // tool is "wait" or "watch"; argv0 may be null or empty (then the inotify twin).
 Program program_for(const char* argv0, std::string_view tool);
 
