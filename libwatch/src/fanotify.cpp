@@ -326,8 +326,12 @@ void FanotifyBackend::decode_record(std::span<const char> record) {
     pending_.push_back(Pending{.wd = -1, .mask = IN_Q_OVERFLOW, .cookie = 0, .name = {}});
     return;
   }
-  // A filesystem mark hears this process's own walks and reads: none is an event of the tree's.
-  if (filesystem_ && md.pid == self_pid_.load(std::memory_order_relaxed)) return;
+  // A filesystem mark hears this process's own walks: its reads of directories are dropped (what
+  // else this process does to the tree is reported, as inotify would).
+  constexpr std::uint64_t kDirRead = FAN_OPEN | FAN_ACCESS | FAN_CLOSE_NOWRITE | FAN_ONDIR;
+  if (filesystem_ && (md.mask & FAN_ONDIR) && !(md.mask & ~kDirRead) &&
+      md.pid == self_pid_.load(std::memory_order_relaxed))
+    return;
   FidInfo dir, object, from, to;
   for (std::size_t off = md.metadata_len; off + sizeof(fanotify_event_info_header) <= record.size();) {
     fanotify_event_info_header h;

@@ -33,7 +33,8 @@ class FanotifyBackend final : public Backend {
   void forget(int wd) override;
 
   int fd() const noexcept override { return fd_.get(); }
-  // A filesystem mark hears our own walks too; they are dropped by pid (no ignore marks needed).
+  // A filesystem mark hears our own walks too; their directory reads are dropped by pid (no
+  // ignore marks needed).
   bool reports_own_reads() const noexcept override { return !filesystem_; }
   // read(2) on a fanotify fd fails with EINVAL unless the next event fits whole: metadata and up
   // to three info records of a handle (MAX_HANDLE_SZ) and a name each.

@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/fanotify.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -116,6 +117,41 @@ TEST(FsnotifyNames, HelpAndVersionPrintTheInvokedName) {
             std::string::npos);
   EXPECT_EQ(testsupport::run({testsupport::bin("inotifywait"), "--help"}, {}).out.find("-I|--inotify"),
             std::string::npos);
+}
+
+// -S errors: one line, status 1. Not permitted is checked as nobody (setpriv drops root here).
+TEST(FilesystemMarkErrors, NotPermittedNamesCapSysAdminAndTheOtherBackends) {
+  if (::geteuid() != 0) GTEST_SKIP() << "needs root to run the program as nobody";
+  if (::access("/usr/bin/setpriv", X_OK) != 0) GTEST_SKIP() << "setpriv (util-linux) is not installed";
+  testsupport::TempDir dir{"fsnotify"};
+  ASSERT_EQ(::chmod(dir.path().c_str(), 0755), 0);
+  for (const char* program : {"inotifywait", "fsnotifywait"}) {
+    const testsupport::RunResult r =
+        testsupport::run({"/usr/bin/setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups",
+                          testsupport::bin(program), "-q", "-S", "-t", "1", dir.path()},
+                         {});
+    EXPECT_TRUE(r.exit.exited && r.exit.code == 1) << program << ": " << r.err;
+    EXPECT_EQ(r.err, "Couldn't watch " + dir.path() +
+                         ": -S (a filesystem mark) needs CAP_SYS_ADMIN; -F and -I watch without it\n");
+  }
+  const testsupport::RunResult w =
+      testsupport::run({"/usr/bin/setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups",
+                        testsupport::bin("fsnotifywatch"), "-S", "-t", "1", dir.path()},
+                       {});
+  EXPECT_TRUE(w.exit.exited && w.exit.code == 1) << w.err;
+  EXPECT_NE(w.err.find("Failed to watch " + dir.path() + ": -S (a filesystem mark) needs CAP_SYS_ADMIN"),
+            std::string::npos)
+      << w.err;
+}
+
+TEST(FilesystemMarkErrors, PseudoFileSystemIsNamedAndDashISuggested) {
+  if (::geteuid() != 0) GTEST_SKIP() << "a filesystem mark (-S) needs CAP_SYS_ADMIN; not root";
+  const testsupport::RunResult r =
+      testsupport::run({testsupport::bin("inotifywait"), "-q", "-S", "-t", "1", "/proc/self"}, {});
+  EXPECT_TRUE(r.exit.exited && r.exit.code == 1) << r.err;
+  EXPECT_EQ(r.err,
+            "Couldn't watch /proc/self: Operation not supported (the proc file system has no file handles fanotify "
+            "can report; -I uses inotify)\n");
 }
 
 }  // namespace
