@@ -38,6 +38,11 @@ libwatch_install_configured(${PROJECT_SOURCE_DIR}/packaging/libwatch.pc.in ${CMA
 # bash completion, loaded on demand by bash-completion from this directory.
 install(FILES completions/inotifywait completions/inotifywatch completions/inotifysync
         DESTINATION ${CMAKE_INSTALL_DATADIR}/bash-completion/completions)
+# The fsnotify twins take the same options; bash-completion looks a file up by the command's name.
+install(FILES completions/inotifywait DESTINATION ${CMAKE_INSTALL_DATADIR}/bash-completion/completions
+        RENAME fsnotifywait)
+install(FILES completions/inotifywatch DESTINATION ${CMAKE_INSTALL_DATADIR}/bash-completion/completions
+        RENAME fsnotifywatch)
 
 # systemd: inotifysync@NAME.service runs one instance per /etc/inotifysync/NAME.conf.
 libwatch_install_configured(${PROJECT_SOURCE_DIR}/packaging/systemd/inotifysync@.service.in
@@ -46,7 +51,8 @@ install(FILES packaging/systemd/inotifysync.conf.example DESTINATION ${CMAKE_INS
 install(FILES LICENSE DESTINATION ${CMAKE_INSTALL_DOCDIR} RENAME copyright)
 
 # The .deb: `cpack -G DEB` in a build tree. One package with everything, which can take the place
-# of the distribution's inotify-tools (same program names and man pages).
+# of the distribution's inotify-tools (same program names and man pages, fsnotifywait and
+# fsnotifywatch included). Debian's inotify-tools provides no virtual package: Provides names it.
 set(CPACK_PACKAGE_NAME libwatch)
 set(CPACK_PACKAGE_VENDOR "The libwatch authors")
 set(CPACK_PACKAGE_CONTACT "libwatch maintainers <maintainers@users.noreply.b-seed-6a6217be.example>" CACHE STRING

@@ -113,8 +113,8 @@ inline ssize_t read_ready(int fd, char* buf, std::size_t room) {
 
 // The inotify backend (inotify.cpp). Throws std::system_error when inotify_init1(2) fails.
 std::unique_ptr<Backend> make_inotify_backend();
-// The fanotify backend with inode marks (fanotify.cpp). Throws std::system_error when
-// fanotify_init(2) fails.
-std::unique_ptr<Backend> make_fanotify_backend();
+// The fanotify backend (fanotify.cpp): inode marks, or with filesystem one filesystem mark per
+// file system. Throws std::system_error when fanotify_init(2) fails.
+std::unique_ptr<Backend> make_fanotify_backend(bool filesystem = false);
 
 }  // namespace libwatch

@@ -100,9 +100,26 @@ void parse_fid(const char* p, std::size_t len, bool named, FidInfo& out) {
 
 }  // namespace
 
-FanotifyBackend::FanotifyBackend() : fd_(::fanotify_init(kInitFlags, O_RDONLY | O_LARGEFILE), "fanotify_init") {}
+FanotifyBackend::FanotifyBackend(bool filesystem)
+    : fd_(::fanotify_init(kInitFlags, O_RDONLY | O_LARGEFILE), "fanotify_init"), filesystem_(filesystem) {}
 
-std::unique_ptr<Backend> make_fanotify_backend() { return std::make_unique<FanotifyBackend>(); }
+std::unique_ptr<Backend> make_fanotify_backend(bool filesystem) {
+  return std::make_unique<FanotifyBackend>(filesystem);
+}
+
+int FanotifyBackend::cover_filesystem(const std::string& key, std::uint64_t kernel_bits, const char* target,
+                                      unsigned follow) {
+  // Events on children need no FAN_EVENT_ON_CHILD on a filesystem mark: every inode reports.
+  kernel_bits = (kernel_bits & ~static_cast<std::uint64_t>(FAN_EVENT_ON_CHILD)) | FAN_ONDIR | FAN_DELETE_SELF;
+  std::uint64_t& have = fs_masks_[key.substr(0, sizeof(__kernel_fsid_t))];
+  if ((kernel_bits & ~have) == 0) return 0;
+  // Bits are only added: each watch's own mask decides what is reported (emit()).
+  if (::fanotify_mark(fd_.get(), FAN_MARK_ADD | FAN_MARK_FILESYSTEM | follow, kernel_bits | have, AT_FDCWD, target) !=
+      0)
+    return -errno;
+  have |= kernel_bits;
+  return 0;
+}
 
 int FanotifyBackend::add_watch(const char* path, Mask mask) {
   // O_PATH: opening reports nothing and needs no read permission; the mark is then put on what
@@ -136,6 +153,21 @@ int FanotifyBackend::mark(int fd, Mask mask, const char* nofollow_path) {
     follow = FAN_MARK_DONT_FOLLOW;
   }
   const Mask want = mask & IN_ALL_EVENTS;
+  if (filesystem_) {
+    self_pid_.store(::getpid(), std::memory_order_relaxed);
+    std::lock_guard l(lock_);
+    if (int err = cover_filesystem(key, kernel_mask(want, true), target, follow)) return err;
+    if (auto it = by_key_.find(key); it != by_key_.end()) {
+      Mark& m = marks_.at(it->second);
+      m.mask = (mask & IN_MASK_ADD) ? m.mask | want : want;
+      if (int err = cover_filesystem(key, kernel_mask(m.mask, true), target, follow)) return err;
+      return it->second;
+    }
+    const int wd = next_wd_++;
+    by_key_.emplace(key, wd);
+    marks_.emplace(wd, Mark{.key = std::move(key), .mask = want, .dir = dir});
+    return wd;
+  }
   // Whether the parent's mark reports an open of this directory now (see fresh_).
   std::string parent_key;
   if (dir && ignore_mask(want, dir) && any_open_.load(std::memory_order_relaxed)) {
@@ -190,6 +222,10 @@ void FanotifyBackend::remove_watch(int wd) {
   std::lock_guard l(lock_);
   auto it = marks_.find(wd);
   if (it == marks_.end()) return;
+  if (filesystem_) {  // no mark of its own: forgetting the handle is all
+    drop_mark(wd);
+    return;
+  }
   // The kernel wants the object itself. As with inotify, no IN_IGNORED is passed on: the core
   // has let go of wd. A mark that cannot be reached stays until its inode goes; its events carry
   // a handle no wd has any more and are dropped.
@@ -290,6 +326,12 @@ void FanotifyBackend::decode_record(std::span<const char> record) {
     pending_.push_back(Pending{.wd = -1, .mask = IN_Q_OVERFLOW, .cookie = 0, .name = {}});
     return;
   }
+  // A filesystem mark hears this process's own walks: its reads of directories are dropped (what
+  // else this process does to the tree is reported, as inotify would).
+  constexpr std::uint64_t kDirRead = FAN_OPEN | FAN_ACCESS | FAN_CLOSE_NOWRITE | FAN_ONDIR;
+  if (filesystem_ && (md.mask & FAN_ONDIR) && !(md.mask & ~kDirRead) &&
+      md.pid == self_pid_.load(std::memory_order_relaxed))
+    return;
   FidInfo dir, object, from, to;
   for (std::size_t off = md.metadata_len; off + sizeof(fanotify_event_info_header) <= record.size();) {
     fanotify_event_info_header h;

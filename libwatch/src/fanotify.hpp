@@ -22,7 +22,9 @@ class FanotifyBackend final : public Backend {
  public:
   // Throws std::system_error (errno of fanotify_init(2): EPERM not permitted, EINVAL kernel older
   // than 5.17, which brought FAN_RENAME and FAN_REPORT_TARGET_FID).
-  FanotifyBackend();
+  // filesystem: one FAN_MARK_FILESYSTEM mark per file system instead of a mark per object; a
+  // watch is then only a known handle, and events under handles not known are dropped.
+  explicit FanotifyBackend(bool filesystem = false);
 
   int add_watch(const char* path, Mask mask) override;
   int add_watch_fd(int fd, Mask mask) override;
@@ -31,6 +33,9 @@ class FanotifyBackend final : public Backend {
   void forget(int wd) override;
 
   int fd() const noexcept override { return fd_.get(); }
+  // A filesystem mark hears our own walks too; their directory reads are dropped by pid (no
+  // ignore marks needed).
+  bool reports_own_reads() const noexcept override { return !filesystem_; }
   // read(2) on a fanotify fd fails with EINVAL unless the next event fits whole: metadata and up
   // to three info records of a handle (MAX_HANDLE_SZ) and a name each.
   std::size_t min_read_room() const noexcept override { return kEventMax; }
@@ -66,8 +71,13 @@ class FanotifyBackend final : public Backend {
   // The marked object of wd, opened O_PATH (empty when it cannot be reached).
   Fd open_marked(int wd, const std::string& key);
   void decode_record(std::span<const char> record);
+  // Filesystem mode: the file system of fd (fsid = the key's head) reports kernel_bits.
+  int cover_filesystem(const std::string& key, std::uint64_t kernel_bits, const char* target, unsigned follow);
 
   Fd fd_;
+  const bool filesystem_;
+  std::unordered_map<std::string, std::uint64_t> fs_masks_;  // fsid -> its filesystem mark's mask
+  std::atomic<pid_t> self_pid_{0};                           // set by add_watch, after any daemon fork
   // add_watch() comes from several walker threads at once.
   std::mutex lock_;
   std::unordered_map<std::string, int> by_key_;

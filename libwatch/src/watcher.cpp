@@ -22,7 +22,9 @@ constexpr unsigned kPumpEvery = 1024;
 struct Watcher::Impl {
   explicit Impl(WatcherOptions o)
       : opts(o),
-        backend(o.backend == BackendKind::fanotify_inode ? make_fanotify_backend() : make_inotify_backend()),
+        backend(o.backend == BackendKind::inotify
+                    ? make_inotify_backend()
+                    : make_fanotify_backend(o.backend == BackendKind::fanotify_filesystem)),
         reader(*backend, opts.queue_bytes),
         tree(*backend, table, synth, opts.hide_own_reads),
         tracker(table, tree, opts.move_grace) {

@@ -60,6 +60,12 @@ const Row kRows[] = {
     {"setup: bench_floor", "setup", "time_ms", "ms", 1, Target::info, 0, "floor"},
     {"setup memory: bench_floor", "setup", "rss_kb", "MB", 1.0 / 1024, Target::info, 0, "floor"},
     {"setup CPU: bench_floor", "setup", "cpu_ms", "ms", 1, Target::info, 0, "floor"},
+    // Ours with -S (one fanotify filesystem mark), when root: shown in the second column.
+    {"setup -m -r -S", "setup", "time_ms", "ms", 1, Target::info, 0, "fs"},
+    {"setup memory -S (VmHWM)", "setup", "rss_kb", "MB", 1.0 / 1024, Target::info, 0, "fs"},
+    {"setup CPU -S", "setup", "cpu_ms", "ms", 1, Target::info, 0, "fs"},
+    {"drain to a pipe, -S", "drain-pipe", "events_per_s", "kev/s", 1e-3, Target::info, 0, "fs"},
+    {"burst loss, -S", "burst", "lost", "events", 1, Target::ours_all_zero, 0, "fs"},
 };
 
 struct Series {

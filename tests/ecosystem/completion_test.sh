@@ -62,10 +62,10 @@ check "a --fromfile" "$(lines beta.log)" inotifywait --fromfile = be
 check "operands after --" "-x" inotifywait -- -
 check "long options" "$(lines --event --exclude --exclude-from --excludei)" inotifywait --e
 check "--version" "--version" inotifywait --vers
-check "--filename (no longer exists) is not offered" "" inotifywait --fil
+check "--filename (no longer exists) is not offered" "--filesystem" inotifywait --fil
 offered=$(comp inotifywait -)
 for opt in $(man_tags inotifywait OPTIONS | grep -oE '\\-\\-[a-z]+(\\-[a-z]+)*' | sed 's/\\-/-/g' | sort -u); do
-  case $opt in --filename | --inotify | --fanotify | --filesystem) continue ;; esac
+  case $opt in --filename) continue ;; esac
   grep -qx -- "$opt" <<<"$offered" || fail "inotifywait $opt (in the man page's OPTIONS) is not completed"
 done
 
@@ -82,9 +82,14 @@ check "--live then an operand" "alpha" inotifywatch --live al
 check "files" "$(lines 'gamma dir')" inotifywatch -v gam
 offered=$(comp inotifywatch -)
 for opt in $(man_tags inotifywatch OPTIONS | grep -oE '\\-\\-[a-z]+(\\-[a-z]+)*' | sed 's/\\-/-/g' | sort -u); do
-  case $opt in --inotify | --fanotify | --filesystem) continue ;; esac
   grep -qx -- "$opt" <<<"$offered" || fail "inotifywatch $opt (in the man page's OPTIONS) is not completed"
 done
+
+# ---- the fsnotify twins complete as the programs they are
+check "fsnotifywait: events after -e" "$(lines modify move move_self moved_from moved_to)" fsnotifywait -m -e mo
+check "fsnotifywait: backend options" "$(lines --fanotify --filesystem --format --fromfile)" fsnotifywait --f
+check "fsnotifywatch: sort keys" "total" fsnotifywatch -a to
+check "fsnotifywatch: -S" "-S" fsnotifywatch -S
 
 # ---- inotifysync
 check "--delete modes" "$(lines false running startup true)" inotifysync --delete ''
@@ -99,7 +104,7 @@ for opt in $("$src/scripts/inotifysync" --help | grep -oE '^  (-[a-zA-Z], )?--[a
 done
 
 # ---- every long option offered is one the program knows
-for p in inotifywait inotifywatch inotifysync; do
+for p in inotifywait inotifywatch inotifysync fsnotifywait fsnotifywatch; do
   exe=$bin/$p
   [ "$p" = inotifysync ] && exe=$src/scripts/inotifysync
   for opt in $(comp "$p" --); do

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The .deb built by deb_build.sh: control fields (dpkg-deb -I/-f) and contents (dpkg-deb -c): the
-# three programs, man pages, library, headers, CMake and pkg-config files, completions, the
+# three programs and the two fsnotify links, man pages, library, headers, CMake and pkg-config files, completions, the
 # systemd unit; files that name installed paths name /usr, not the build machine's paths.
 #   deb_contents.sh DEB_DIR SOURCE_DIR VERSION
 deb_dir=$1 src=$2 version=$3
@@ -43,9 +43,14 @@ done
 # ---- contents
 dpkg-deb -c "$deb" >"$work/list" || fail "dpkg-deb -c failed"
 # "perms owner size date time path": path -> perms, and the owners.
-declare -A mode
+declare -A mode link
 while read -r perms owner _ _ _ path rest; do
   [ -z "$rest" ] || path="$path $rest"
+  # A symbolic link is listed as "path -> target": the path is the key, the target its own entry.
+  if [[ $perms == l* ]]; then
+    link[${path% -> *}]=${path##* -> }
+    path=${path% -> *}
+  fi
   mode[$path]=$perms
   [ "$owner" = root/root ] || fail "$path is owned by $owner"
   [[ $path == ./usr/* || $path == ./ ]] || fail "$path is outside /usr"
@@ -63,6 +68,14 @@ libdir=${libdir%/libwatch.a}
 [ -n "$libdir" ] || fail "missing from the package: /usr/lib*/libwatch.a"
 for p in inotifywait inotifywatch inotifysync; do
   expect "./usr/bin/$p" -rwxr-xr-x
+  expect "./usr/share/man/man1/$p.1" -rw-r--r--
+  expect "./usr/share/bash-completion/completions/$p" -rw-r--r--
+done
+# The fanotify-default twins Debian's inotify-tools ships too: links to the programs (argv[0]
+# decides), with their own man pages and completions.
+for p in fsnotifywait fsnotifywatch; do
+  expect "./usr/bin/$p"
+  [ "${link[./usr/bin/$p]-}" = "${p/fsno/ino}" ] || fail "/usr/bin/$p is not a link to ${p/fsno/ino}: ${mode[./usr/bin/$p]-} ${link[./usr/bin/$p]-}"
   expect "./usr/share/man/man1/$p.1" -rw-r--r--
   expect "./usr/share/bash-completion/completions/$p" -rw-r--r--
 done

@@ -40,11 +40,14 @@ grep -q 'will remove inotify-tools in favour of libwatch' "$work/dpkg.log" ||
 state() { dpkg-query --admindir="$admin" -W -f '${Status}' "$1" 2>/dev/null || true; }
 [ "$(state libwatch)" = "install ok installed" ] || fail "libwatch is '$(state libwatch)' in the root"
 [ "$(state inotify-tools)" != "install ok installed" ] || fail "inotify-tools is still installed"
-[ ! -e "$root/usr/bin/fsnotifywait" ] || fail "inotify-tools' other files were left behind"
+# inotify-tools' fsnotifywait is replaced by ours (a link to inotifywait), not removed.
+[ "$(readlink "$root/usr/bin/fsnotifywait")" = inotifywait ] ||
+  fail "/usr/bin/fsnotifywait is not libwatch's link to inotifywait: $(ls -l "$root/usr/bin/fsnotifywait" 2>&1)"
+dpkg --root="$root" -L libwatch | grep -qx /usr/bin/fsnotifywatch || fail "dpkg -L libwatch lacks /usr/bin/fsnotifywatch"
 dpkg --root="$root" -L libwatch | grep -qx /usr/bin/inotifywait || fail "dpkg -L libwatch lacks /usr/bin/inotifywait"
 
 # The programs run from the root.
-for p in inotifywait inotifywatch; do
+for p in inotifywait inotifywatch fsnotifywait fsnotifywatch; do
   code=0
   "$root/usr/bin/$p" --help >"$work/out" 2>"$work/err" || code=$?
   [ "$code" -eq 1 ] || fail "$p --help exited $code, expected 1 (as the reference)"
@@ -52,7 +55,7 @@ for p in inotifywait inotifywatch; do
   grep -q "^Usage: $p \[ options \]" "$work/out" || fail "$p --help prints no usage line"
   [ ! -s "$work/err" ] || fail "$p --help wrote to stderr: $(cat "$work/err")"
 done
-for p in inotifywait inotifywatch inotifysync; do
+for p in inotifywait inotifywatch inotifysync fsnotifywait fsnotifywatch; do
   out=$("$root/usr/bin/$p" --version) || fail "$p --version exited $?"
   [[ $out == "$p "* && $out == *" $version" ]] || fail "$p --version printed '$out', expected the package version $version"
 done

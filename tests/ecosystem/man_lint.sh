@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The three man pages: no message at all from groff -ww -man -z or mandoc -Tlint (style level
+# The five man pages: no message at all from groff -ww -man -z or mandoc -Tlint (style level
 # included), the sections a Debian user expects, --version among the options, and the project
 # version in the footer.
 #   man_lint.sh SOURCE_DIR VERSION
@@ -7,7 +7,7 @@ src=$1 version=$2
 . "$(dirname "$0")/lib.sh"
 command -v groff >/dev/null || skip "groff is not installed (Debian package groff-base)"
 command -v mandoc >/dev/null || skip "mandoc is not installed (Debian package mandoc)"
-for page in inotifywait inotifywatch inotifysync; do
+for page in inotifywait inotifywatch inotifysync fsnotifywait fsnotifywatch; do
   f=$src/man/$page.1
   [ -f "$f" ] || { fail "man/$page.1 is missing"; continue; }
   out=$(groff -ww -man -z "$f" 2>&1) || fail "groff -ww -man -z $page.1 exited $?"

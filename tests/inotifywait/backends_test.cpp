@@ -98,14 +98,27 @@ TEST_P(Backends, FanotifyPrintsWhatInotifyPrints) {
   EXPECT_GE(want.size(), 2u) << show(want);
 }
 
+// -S: one filesystem mark, filtered to the tree by directory handle (root only).
+TEST_P(Backends, FilesystemMarkPrintsWhatInotifyPrints) {
+  if (::geteuid() != 0) GTEST_SKIP() << "a filesystem mark (-S) needs CAP_SYS_ADMIN; not root";
+  const std::string script = GetParam();
+  const auto want = lines_for("-I", script);
+  const auto got = lines_for("-S", script);
+  EXPECT_EQ(got, want) << "script:\n" << script << "\n-I:\n" << show(want) << "-S:\n" << show(got);
+}
+
 INSTANTIATE_TEST_SUITE_P(
     Scripts, Backends,
     // (Each write from a process of its own: fanotify merges what one process
     // does to one file before it is read, so two appends by one shell print once.)
-    testing::Values("echo x > d/f\nsh -c 'echo y >> d/f'\nmkdir d/n",            // create, modify, close
-                    "touch d/f\nmv d/f d/g\nmv d/g d/old/h",                     // moves, one cookie each
-                    "rm d/e/x\nrmdir d/e",                                       // delete, delete_self
-                    "mv d/old d/new\ntouch d/new/deep/y\nmv d/new/deep/y d/"));  // a renamed directory
+    testing::Values("echo x > d/f\nsh -c 'echo y >> d/f'\nmkdir d/n",          // create, modify, close
+                    "touch d/f\nmv d/f d/g\nmv d/g d/old/h",                   // moves, one cookie each
+                    "rm d/e/x\nrmdir d/e",                                     // delete, delete_self
+                    "mv d/old d/new\ntouch d/new/deep/y\nmv d/new/deep/y d/",  // a renamed directory
+                    // Outside the tree (never printed), moves out of it and into it (lone halves).
+                    "mkdir o\ntouch o/f f\nmv d/e/x o/x\nmv o/f d/in\nmv d/old o/gone\ntouch o/gone/deep/z",
+                    // Hostile names: a newline, bytes that are not UTF-8.
+                    "touch \"$(printf 'd/new\\nline')\" \"$(printf 'd/bad\\377name')\"\nmv d/new* d/e/"));
 
 // No fanotify: one line naming -I, exit 1 (provoked with a kernel-too-old style EINVAL is not
 // possible here; EPERM is checked where fanotify_init is refused).

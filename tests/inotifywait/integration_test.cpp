@@ -46,12 +46,12 @@ class Inotifywait : public testing::Test {
 
   Process::Options opts(Process::Options o = {}) const {
     if (o.cwd.empty()) o.cwd = dir.path();
-    if (o.argv0.empty()) o.argv0 = "inotifywait";
+    if (o.argv0.empty()) o.argv0 = iwtest::program();
     return o;
   }
 
   std::unique_ptr<Process> start(std::vector<std::string> args, Process::Options o = {}) {
-    args.insert(args.begin(), testsupport::bin("inotifywait"));
+    args.insert(args.begin(), testsupport::bin(iwtest::program()));
     return std::make_unique<Process>(args, opts(std::move(o)));
   }
 
@@ -63,7 +63,7 @@ class Inotifywait : public testing::Test {
   }
 
   RunResult run(std::vector<std::string> args, Process::Options o = {}) {
-    args.insert(args.begin(), testsupport::bin("inotifywait"));
+    args.insert(args.begin(), testsupport::bin(iwtest::program()));
     return testsupport::run(args, opts(std::move(o)));
   }
 
@@ -83,9 +83,12 @@ TEST_F(Inotifywait, HelpNamesOurProgramInTheReferenceLayoutD16) {
   auto r = run({"--help"});
   EXPECT_EXIT_CODE(r.exit, 1);
   EXPECT_EQ(r.err, "");
-  EXPECT_EQ(r.out.rfind("inotifywait (libwatch) ", 0), 0u) << r.out;
-  for (const char* part : {"\nUsage: inotifywait [ options ] file1 [ file2 ] [ file3 ] [ ... ]\nOptions:\n\t-h|--help",
-                           "\n\nExit status:\n\t0  -  ", "\n\nEvents:\n\taccess\t\t", "\tunmount\t\t"})
+  const std::string name = iwtest::program();  // fsnotifywait prints its own name
+  EXPECT_EQ(r.out.rfind(name + " (libwatch) ", 0), 0u) << r.out;
+  for (const std::string& part :
+       {"\nUsage: " + name + " [ options ] file1 [ file2 ] [ file3 ] [ ... ]\nOptions:\n\t-h|--help",
+        std::string("\n\nExit status:\n\t0  -  "), std::string("\n\nEvents:\n\taccess\t\t"),
+        std::string("\tunmount\t\t")})
     EXPECT_NE(r.out.find(part), std::string::npos) << part;
   EXPECT_EQ(run({"-h", "d"}).out, r.out);
 }
@@ -95,7 +98,7 @@ TEST_F(Inotifywait, VersionIsTheFirstLineOfHelp) {
   auto r = run({"--version"});
   EXPECT_EXIT_CODE(r.exit, 0);
   EXPECT_EQ(r.err, "");
-  EXPECT_EQ(r.out.rfind("inotifywait (libwatch) ", 0), 0u) << r.out;
+  EXPECT_EQ(r.out.rfind(iwtest::program() + " (libwatch) ", 0), 0u) << r.out;
   auto h = run({"--help"});
   EXPECT_EQ(h.out.substr(0, h.out.find('\n') + 1), r.out);
   auto late = run({"-m", "--version", "-x", "nope"});
@@ -105,10 +108,10 @@ TEST_F(Inotifywait, VersionIsTheFirstLineOfHelp) {
   // Only in full: a prefix is still unrecognized, as with the reference (compare_test.cpp).
   auto prefix = run({"--versio", "d"});
   EXPECT_EXIT_CODE(prefix.exit, 1);
-  EXPECT_EQ(prefix.err, "inotifywait: unrecognized option '--versio'\n");
+  EXPECT_EQ(prefix.err, iwtest::program() + ": unrecognized option '--versio'\n");
   auto with_value = run({"--version=1", "d"});
   EXPECT_EXIT_CODE(with_value.exit, 1);
-  EXPECT_EQ(with_value.err, "inotifywait: option '--version' doesn't allow an argument\n");
+  EXPECT_EQ(with_value.err, iwtest::program() + ": option '--version' doesn't allow an argument\n");
   EXPECT_EQ(with_value.out, "");
   // A stdout that cannot be written is an error, not a silent success.
   auto full = testsupport::run({"/bin/sh", "-c", "exec \"$0\" --version >/dev/full", testsupport::bin("inotifywait")});
@@ -180,11 +183,12 @@ TEST_F(Inotifywait, GetoptDiagnosticsUseArgv0) {
   EXPECT_EXIT_CODE(r.exit, 1);
   EXPECT_EQ(r.err, "/some/where/inotifywait: invalid option -- 'x'\n");
   auto a = run({"--ex", "y", "d"});
-  EXPECT_EQ(a.err, "inotifywait: option '--ex' is ambiguous; possibilities: '--exclude' '--excludei'\n");
+  EXPECT_EQ(a.err, iwtest::program() + ": option '--ex' is ambiguous; possibilities: '--exclude' '--excludei'\n");
   auto m = run({"d", "--timeout"});
-  EXPECT_EQ(m.err, "inotifywait: option '--timeout' requires an argument\n");
+  EXPECT_EQ(m.err, iwtest::program() + ": option '--timeout' requires an argument\n");
   auto both = run({"--no-newline", "-x", "d"});
-  EXPECT_EQ(both.err, "inotifywait: invalid option -- 'x'\n--no-newline cannot be specified without --format.\n");
+  EXPECT_EQ(both.err,
+            iwtest::program() + ": invalid option -- 'x'\n--no-newline cannot be specified without --format.\n");
 }
 
 TEST_F(Inotifywait, TimeoutValuesD9) {
@@ -696,7 +700,7 @@ TEST_F(Inotifywait, ReaderThatGoesAwayEndsTheProgramQuietly) {
     std::string script = std::string(ignore ? "trap '' PIPE; " : "") +
                          "\"$0\" -m -e create d | head -n 1; echo \"status=${PIPESTATUS[0]}\" >&2";
     const std::string prefix = ignore ? "d/ign" : "d/def";
-    Process p({"/bin/bash", "-c", script, testsupport::bin("inotifywait")}, opts());
+    Process p({"/bin/bash", "-c", script, testsupport::bin(iwtest::program())}, opts());
     ASSERT_TRUE(p.wait_stderr("Watches established.")) << p.describe();
     for (int i = 0; i < 100 && !p.wait_stderr("status=", 50ms); ++i) testsupport::touch(at(prefix + std::to_string(i)));
     ASSERT_TRUE(p.wait_stderr("status=")) << p.describe();

@@ -2,6 +2,7 @@
 
 #include <dirent.h>
 
+#include <cstdlib>
 #include <fstream>
 #include <string>
 #include <thread>
@@ -9,6 +10,11 @@
 #include <gtest/gtest.h>
 
 namespace iwtest {
+
+std::string program() {
+  const char* p = std::getenv("IWTEST_PROGRAM");
+  return p && *p ? p : "inotifywait";
+}
 
 int inotify_watches(pid_t pid) {
   std::string dir = "/proc/" + std::to_string(pid) + "/fdinfo";
@@ -20,7 +26,7 @@ int inotify_watches(pid_t pid) {
     std::ifstream in(dir + "/" + e->d_name);
     std::string line;
     while (std::getline(in, line))
-      if (line.rfind("inotify wd:", 0) == 0) ++count;
+      if (line.rfind("inotify wd:", 0) == 0 || line.rfind("fanotify ino:", 0) == 0) ++count;
   }
   ::closedir(d);
   return count;

@@ -10,10 +10,15 @@
 
 namespace iwtest {
 
-// Number of inotify watches the process holds right now (from /proc/<pid>/fdinfo).
+// The program under test: inotifywait, or the one IWTEST_PROGRAM names (fsnotifywait: the same
+// tests with fanotify as the default backend, registered in tests/inotifywait/CMakeLists.txt).
+std::string program();
+
+// Number of inotify watches and fanotify inode marks the process holds right now (from
+// /proc/<pid>/fdinfo).
 int inotify_watches(pid_t pid);
 
-// Waits until the process holds at least n inotify watches (a fact, for runs where
+// Waits until the process holds at least n inotify watches or fanotify marks (a fact, for runs where
 // "Watches established." is not printed: -q, -s). False if the deadline passes first.
 bool wait_watches(testsupport::Process& p, int n, std::chrono::milliseconds timeout = testsupport::kDeadline);
 

@@ -222,7 +222,7 @@ TEST(Cli, WatchLimitNamesTheOperandAndTheLimit) {
             "`user.max_inotify_watches=10000` in /etc/sysctl.d/90-inotify-watches.conf makes it last.\n");
 }
 
-TEST(Cli, FanotifyOptionsAreAcceptedAndIgnored) {
+TEST(Cli, BackendOptionsAreAcceptedAndCountTheSame) {
   TempDir t("iwcli");
   mkdir_p(t / "d");
   Running r({"-I", "-F", "-S", "--inotify", "d"}, t.path());

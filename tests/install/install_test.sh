@@ -26,7 +26,9 @@ expect_exec() {
 expect_exec bin/inotifywait
 expect_exec bin/inotifywatch
 expect_exec bin/inotifysync
-for page in inotifywait inotifywatch inotifysync; do expect "share/man/man1/$page.1"; done
+expect_exec bin/fsnotifywait
+expect_exec bin/fsnotifywatch
+for page in inotifywait inotifywatch inotifysync fsnotifywait fsnotifywatch; do expect "share/man/man1/$page.1"; done
 for h in libwatch.hpp event.hpp fd.hpp watcher.hpp; do expect "include/libwatch/$h"; done
 # The watch table is the library's business: its header stays inside.
 if [ -e "$prefix/include/libwatch/watch_table.hpp" ]; then echo "installed an internal header: include/libwatch/watch_table.hpp"; fail=1; fi
@@ -43,6 +45,13 @@ out=$("$prefix/bin/inotifywait" --help 2>&1 || true)
 case $out in
   *"Usage: inotifywait"*) ;;
   *) echo "installed inotifywait --help printed: $out" >&2; exit 1 ;;
+esac
+
+# The fanotify twins are the same programs under the name that makes fanotify the default.
+out=$("$prefix/bin/fsnotifywait" --help 2>&1 || true)
+case $out in
+  *"Usage: fsnotifywait"*) ;;
+  *) echo "installed fsnotifywait --help printed: $out" >&2; exit 1 ;;
 esac
 
 # An outside project.

@@ -212,7 +212,9 @@ std::size_t count_if(const std::vector<Rec>& v, const std::function<bool(const R
 
 void BackendTest::SetUp() {
   WatcherTest::SetUp();
-  if (GetParam() != libwatch::BackendKind::fanotify_inode) return;
+  if (GetParam() == libwatch::BackendKind::inotify) return;
+  if (GetParam() == libwatch::BackendKind::fanotify_filesystem && ::geteuid() != 0)
+    GTEST_SKIP() << "a filesystem mark needs CAP_SYS_ADMIN; not root";
   try {
     libwatch::Watcher probe(backend_options());
   } catch (const std::system_error& e) {
@@ -220,8 +222,22 @@ void BackendTest::SetUp() {
   }
 }
 
+std::size_t BackendTest::kernel_marks(const libwatch::Watcher& w) const {
+  const std::size_t n = kernel_watch_count(kernel_fd(w));
+  if (GetParam() != libwatch::BackendKind::fanotify_filesystem) return n;
+  return n == 0 ? w.watch_count() : std::size_t{0};  // an inode mark here would be a bug
+}
+
 std::string backend_name(const ::testing::TestParamInfo<libwatch::BackendKind>& info) {
-  return info.param == libwatch::BackendKind::fanotify_inode ? "fanotify" : "inotify";
+  switch (info.param) {
+    case libwatch::BackendKind::fanotify_inode:
+      return "fanotify";
+    case libwatch::BackendKind::fanotify_filesystem:
+      return "filesystem";
+    case libwatch::BackendKind::inotify:
+      break;
+  }
+  return "inotify";
 }
 
 }  // namespace lwtest

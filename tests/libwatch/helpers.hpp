@@ -120,6 +120,9 @@ class BackendTest : public WatcherTest, public ::testing::WithParamInterface<lib
     o.backend = GetParam();
     return o;
   }
+  // The kernel's watches or marks for the watched directories. A filesystem mark has none per
+  // directory (fdinfo shows 0): the handles its backend holds, one per table entry, stand for them.
+  std::size_t kernel_marks(const libwatch::Watcher& w) const;
 };
 std::string backend_name(const ::testing::TestParamInfo<libwatch::BackendKind>& info);
 

@@ -303,7 +303,7 @@ std::string without_watch_limit_line(const std::string& err, bool* found) {
   static const std::regex line(
       "The tree .* holds (at least )?[0-9,]+ directories; the limit is [0-9,]+ watches per user(, [0-9,]+ in use)?: "
       "`sysctl [a-z_.]+=[0-9]+` makes room until the next boot, a line `[a-z_.]+=[0-9]+` in "
-      "/etc/sysctl.d/90-inotify-watches.conf makes it last.\n");
+      "/etc/sysctl.d/90-inotify-watches.conf makes it last.( Or use -S: [^\n]*)?\n");
   std::smatch m;
   if (!std::regex_search(err, m, line)) {
     if (found) *found = false;

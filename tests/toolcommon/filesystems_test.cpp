@@ -81,6 +81,10 @@ TEST(ToolcommonFilesystems, SuggestedLimitHasHeadroomAndIsNeverBelowTheLimitHit)
             std::string::npos)
       << line;
   EXPECT_NE(line.find("`sysctl fs.inotify.max_user_watches=1550000`"), std::string::npos) << line;
+  EXPECT_EQ(line.find("-S"), std::string::npos) << line;
+  const std::string with_s = watch_limit_line("big", n, true);
+  EXPECT_EQ(with_s.substr(0, line.size() - 1), line.substr(0, line.size() - 1));
+  EXPECT_TRUE(with_s.ends_with(" Or use -S: a fanotify filesystem mark needs no watch per directory.\n")) << with_s;
 }
 
 }  // namespace

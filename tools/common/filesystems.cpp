@@ -2,6 +2,7 @@
 
 #include <dirent.h>
 #include <fcntl.h>
+#include <sys/fanotify.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
 #include <unistd.h>
@@ -227,16 +228,23 @@ std::uint64_t suggested_limit(const WatchNeeds& needs) noexcept {
   return (with_headroom / 10000 + 1) * 10000;
 }
 
-std::string watch_limit_line(const std::string& operand, const WatchNeeds& needs) {
+bool filesystem_mark_possible(const std::string& path) {
+  const libwatch::Fd group(::fanotify_init(FAN_CLASS_NOTIF | FAN_CLOEXEC | FAN_REPORT_DFID_NAME_TARGET, O_RDONLY));
+  if (!group) return false;
+  return ::fanotify_mark(group.get(), FAN_MARK_ADD | FAN_MARK_FILESYSTEM, FAN_CREATE | FAN_ONDIR, AT_FDCWD,
+                         path.c_str()) == 0;
+}
+
+std::string watch_limit_line(const std::string& operand, const WatchNeeds& needs, bool filesystem_mark) {
   const std::uint64_t n = suggested_limit(needs);
   std::string limit = needs.limit ? fmt::format("the limit is {} watches per user", with_commas(*needs.limit))
                                   : std::string("the limit could not be read");
   std::string used = needs.in_use ? fmt::format(", {} in use", with_commas(*needs.in_use)) : std::string();
   return fmt::format(
       "The tree {} holds {}{} directories; {}{}: `sysctl {}={}` makes room until the next boot, a line `{}={}` in "
-      "/etc/sysctl.d/90-inotify-watches.conf makes it last.\n",
+      "/etc/sysctl.d/90-inotify-watches.conf makes it last.{}\n",
       operand, needs.complete ? "" : "at least ", with_commas(needs.directories), limit, used, needs.sysctl, n,
-      needs.sysctl, n);
+      needs.sysctl, n, filesystem_mark ? " Or use -S: a fanotify filesystem mark needs no watch per directory." : "");
 }
 
 }  // namespace toolcommon

@@ -6,6 +6,8 @@
 #include <system_error>
 #include <utility>
 
+#include <linux/magic.h>
+#include <sys/vfs.h>
 #include <unistd.h>
 
 #include <fmt/format.h>
@@ -41,6 +43,47 @@ std::string watch_error_message(std::string_view operand, int err, bool failed_p
         operand);
   }
   return fmt::format("{} {}: {}\n", failed_prefix ? "Failed to watch" : "Couldn't watch", operand, error_text(err));
+}
+
+namespace {
+
+// The file systems fanotify hears nothing on, or that have no file handles, by statfs f_type.
+std::string_view pseudo_fs_name(std::string_view operand) {
+  struct statfs sfs;
+  if (::statfs(std::string(operand).c_str(), &sfs) != 0) return {};
+  switch (static_cast<unsigned long>(sfs.f_type)) {
+    case PROC_SUPER_MAGIC:
+      return "proc";
+    case SYSFS_MAGIC:
+      return "sysfs";
+    case CGROUP2_SUPER_MAGIC:
+      return "cgroup2";
+    case DEBUGFS_MAGIC:
+      return "debugfs";
+    case TRACEFS_MAGIC:
+      return "tracefs";
+    case DEVPTS_SUPER_MAGIC:
+      return "devpts";
+    case FUSE_SUPER_MAGIC:
+      return "fuse";
+    default:
+      return {};
+  }
+}
+
+}  // namespace
+
+std::string filesystem_mark_error_message(std::string_view operand, int err, bool failed_prefix) {
+  const std::string_view verb = failed_prefix ? "Failed to watch" : "Couldn't watch";
+  if (err == EPERM || err == EACCES)
+    return fmt::format("{} {}: -S (a filesystem mark) needs CAP_SYS_ADMIN; -F and -I watch without it\n", verb,
+                       operand);
+  if (err == EOPNOTSUPP || err == ENODEV || err == EXDEV) {
+    const std::string_view fs = pseudo_fs_name(operand);
+    return fmt::format("{} {}: {} ({} file system has no file handles fanotify can report; -I uses inotify)\n", verb,
+                       operand, error_text(err), fs.empty() ? std::string("its") : fmt::format("the {}", fs));
+  }
+  return watch_error_message(operand, err, failed_prefix);
 }
 
 std::string init_error_message(int err) {
@@ -87,8 +130,7 @@ std::unique_ptr<libwatch::Watcher> make_watcher(libwatch::WatcherOptions options
   try {
     return std::make_unique<libwatch::Watcher>(options);
   } catch (const std::system_error& e) {
-    if (options.backend == libwatch::BackendKind::fanotify_inode)
-      throw Failure(fanotify_init_error_message(e.code().value()));
+    if (options.backend != libwatch::BackendKind::inotify) throw Failure(fanotify_init_error_message(e.code().value()));
     throw Failure(init_error_message(e.code().value()));
   }
 }

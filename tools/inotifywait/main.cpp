@@ -131,9 +131,13 @@ int run(int argc, char** argv) {
       watcher->add(path, add);
     } catch (const libwatch::WatchError& e) {
       progress.erase();
-      std::string text = toolcommon::watch_error_message(e.operand(), e.code().value());
+      std::string text = opts.backend == libwatch::BackendKind::fanotify_filesystem
+                             ? toolcommon::filesystem_mark_error_message(e.operand(), e.code().value())
+                             : toolcommon::watch_error_message(e.operand(), e.code().value());
       if (e.code().value() == ENOSPC && opts.recursive)
-        text += toolcommon::watch_limit_line(e.operand(), toolcommon::count_watch_needs(e.operand(), kCountBudget));
+        text += toolcommon::watch_limit_line(
+            e.operand(), toolcommon::count_watch_needs(e.operand(), kCountBudget),
+            opts.backend == libwatch::BackendKind::inotify && toolcommon::filesystem_mark_possible(e.operand()));
       messages.routable(text);
       return toolcommon::kExitFailure;
     } catch (const std::system_error& e) {

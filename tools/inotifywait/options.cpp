@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 #include <toolcommon/cli.hpp>
 #include <toolcommon/messages.hpp>
+#include <toolcommon/program.hpp>
 
 namespace inotifywait {
 namespace {
@@ -77,13 +78,20 @@ constexpr toolcommon::OptionSpec kOptions[] = {
     {kJson, 0, "json", ArgKind::none, /*exact_only=*/true},
 };
 
+// Listed by the fanotify twin only, as 3.22's fsnotifywait build does.
+constexpr std::string_view kBackendHelp =
+    "\t-I|--inotify  \tWatch with inotify.\n"
+    "\t-F|--fanotify \tWatch with fanotify (the default).\n"
+    "\t-S|--filesystem\tWatch with a fanotify filesystem mark (root only).\n";
+
 }  // namespace
 
-std::string help_text() {
+std::string help_text(std::string_view program) {
+  const bool fs = program.starts_with("fsnotify");
   return fmt::format(
-      "inotifywait (libwatch) {}\n"
-      "Wait for filesystem events on files and directories, using inotify.\n"
-      "Usage: inotifywait [ options ] file1 [ file2 ] [ file3 ] [ ... ]\n"
+      "{0} (libwatch) {1}\n"
+      "Wait for filesystem events on files and directories, using {2}.\n"
+      "Usage: {0} [ options ] file1 [ file2 ] [ file3 ] [ ... ]\n"
       "Options:\n"
       "\t-h|--help     \tPrint this text and exit (status 1).\n"
       "\t@<file>       \tDo not watch <file> (a subdirectory) under -r.\n"
@@ -113,6 +121,7 @@ std::string help_text() {
       "\t-P|--no-dereference\n"
       "\t              \tWatch symbolic links themselves, not their targets.\n"
       "\t-r|--recursive\tWatch whole directory trees.\n"
+      "{3}"
       "\t--fromfile <file>\n"
       "\t              \tRead the files to watch from <file> (`-' is stdin).\n"
       "\t-o|--outfile <file>\n"
@@ -161,16 +170,18 @@ std::string help_text() {
       "\tdelete\t\tan entry was deleted from a watched directory\n"
       "\tdelete_self\tthe watched file or directory itself was deleted\n"
       "\tunmount\t\tthe file system of the watched object was unmounted\n",
-      toolcommon::version());
+      program, toolcommon::version(), fs ? "fanotify" : "inotify", fs ? kBackendHelp : "");
 }
 
 Options parse_options(int argc, char** argv) {
   Options o;
+  const toolcommon::Program program = toolcommon::program_for(argc > 0 ? argv[0] : nullptr, "wait");
+  o.backend = program.default_backend;
   bool format_seen = false;
   auto handler = [&](int id, const std::optional<std::string>& value) {
     switch (id) {
       case kHelp:
-        std::fputs(help_text().c_str(), stdout);
+        std::fputs(help_text(program.name).c_str(), stdout);
         std::fflush(stdout);
         throw Failure("");
       case kEvent:
@@ -193,13 +204,14 @@ Options parse_options(int argc, char** argv) {
         o.recursive = true;
         break;
       case kInotify:
-        o.backend = libwatch::BackendKind::inotify;
+        toolcommon::apply_backend_option(o.backend, 'I');
         break;
       case kFanotify:
-        o.backend = libwatch::BackendKind::fanotify_inode;
+        toolcommon::apply_backend_option(o.backend, 'F');
         break;
       case kFilesystem:
-        break;  // accepted and ignored, as 3.22 does: no filesystem marks yet
+        toolcommon::apply_backend_option(o.backend, 'S');
+        break;
       case kCsv:
         o.csv = true;
         break;
@@ -245,7 +257,7 @@ Options parse_options(int argc, char** argv) {
         o.regex.set_includei(*value);
         break;
       case kVersion:
-        toolcommon::print_version("inotifywait");
+        toolcommon::print_version(program.name);
         throw Failure("", toolcommon::kExitOk);
       case kExcludeFrom:
         o.regex.add_exclude_file(*value);

@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <libwatch/event.hpp>
@@ -21,8 +22,8 @@ struct Options {
   bool csv = false;
   bool no_newline = false;
   bool json = false;  // --json (an addition): one JSON object per event
-  // -I (inotify, the default) or -F (fanotify inode marks), the last one wins; -S is accepted and
-  // ignored for now (filesystem marks are not built yet).
+  // -I (inotify, inotifywait's default) or -F (fanotify inode marks, fsnotifywait's default), the
+  // last one wins; -S (a filesystem mark) wins over both (toolcommon::apply_backend_option).
   libwatch::BackendKind backend = libwatch::BackendKind::inotify;
   int quiet = 0;
   std::uint32_t timeout = 0;          // seconds, 0 = none
@@ -45,7 +46,8 @@ struct Options {
 // if any, has not been printed yet: the caller prints it).
 Options parse_options(int argc, char** argv);
 
-// The --help text (D16: our name and version, the reference's layout).
-std::string help_text();
+// The --help text (D16: our name and version, the reference's layout); program is "inotifywait"
+// or "fsnotifywait" (which also lists -I, -F and -S).
+std::string help_text(std::string_view program = "inotifywait");
 
 }  // namespace inotifywait

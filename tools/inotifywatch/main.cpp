@@ -225,9 +225,13 @@ class Run {
         id = w.add(path, add);
       } catch (const libwatch::WatchError& e) {
         progress_.erase();
-        std::string text = toolcommon::watch_error_message(e.operand(), e.code().value(), true);
+        std::string text = opts_.backend == libwatch::BackendKind::fanotify_filesystem
+                               ? toolcommon::filesystem_mark_error_message(e.operand(), e.code().value(), true)
+                               : toolcommon::watch_error_message(e.operand(), e.code().value(), true);
         if (e.code().value() == ENOSPC && opts_.recursive)
-          text += toolcommon::watch_limit_line(e.operand(), toolcommon::count_watch_needs(e.operand(), kCountBudget));
+          text += toolcommon::watch_limit_line(
+              e.operand(), toolcommon::count_watch_needs(e.operand(), kCountBudget),
+              opts_.backend == libwatch::BackendKind::inotify && toolcommon::filesystem_mark_possible(e.operand()));
         throw Failure(text);
       }
       progress_.erase();

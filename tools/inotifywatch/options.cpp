@@ -10,6 +10,7 @@
 
 #include <toolcommon/cli.hpp>
 #include <toolcommon/messages.hpp>
+#include <toolcommon/program.hpp>
 
 namespace inotifywatch {
 namespace {
@@ -44,7 +45,7 @@ enum Id {
 
 // The reference's long-option table order decides the order of the possibilities listed for an
 // ambiguous prefix ("--e": event exclude excludei; "--i": inotify include includei; "--f":
-// fanotify filesystem fromfile). -I/-F choose the backend; -S is accepted and ignored, as 3.22 inotifywatch does.
+// fanotify filesystem fromfile). -I/-F/-S choose the backend (toolcommon::apply_backend_option).
 constexpr toolcommon::OptionSpec kOptions[] = {
     {kHelp, 'h', "help"},
     {kEvent, 'e', "event", ArgKind::required},
@@ -74,8 +75,6 @@ constexpr toolcommon::OptionSpec kOptions[] = {
 };
 
 constexpr std::string_view kHelpBody =
-    "Gather filesystem usage statistics using inotifywatch.\n"
-    "Usage: inotifywatch [ options ] file1 [ file2 ] [ ... ]\n"
     "Options:\n"
     "\t-h|--help    \tShow this help text.\n"
     "\t-v|--verbose \tBe verbose.\n"
@@ -175,7 +174,12 @@ KeyArg parse_key(const std::string& arg, bool ascending) {
 
 }  // namespace
 
-std::string help_text() { return fmt::format("inotifywatch (libwatch) {}\n{}", toolcommon::version(), kHelpBody); }
+std::string help_text(std::string_view program) {
+  return fmt::format(
+      "{0} (libwatch) {1}\nGather filesystem usage statistics using {0}.\nUsage: {0} [ options ] file1 [ file2 ] [ ... "
+      "]\n{2}",
+      program, toolcommon::version(), kHelpBody);
+}
 
 std::optional<double> parse_live_seconds(std::string_view arg) {
   if (arg.empty()) return std::nullopt;
@@ -190,13 +194,15 @@ std::optional<double> parse_live_seconds(std::string_view arg) {
 
 Options parse_options(int argc, char** argv) {
   Options o;
+  const toolcommon::Program program = toolcommon::program_for(argc > 0 ? argv[0] : nullptr, "watch");
+  o.backend = program.default_backend;
   std::optional<KeyArg> key;
   bool sort_once_guard = false;  // set by -a only, checked by both, as in the reference
   auto handler = [&](int id, const std::optional<std::string>& value) {
     const std::string v = value.value_or(std::string());
     switch (static_cast<Id>(id)) {
       case kHelp:
-        std::fputs(help_text().c_str(), stdout);
+        std::fputs(help_text(program.name).c_str(), stdout);
         std::fflush(stdout);
         throw Failure("", toolcommon::kExitFailure);
       case kVerbose:
@@ -248,13 +254,14 @@ Options parse_options(int argc, char** argv) {
         key = parse_key(v, false);
         break;
       case kInotify:
-        o.backend = libwatch::BackendKind::inotify;
+        toolcommon::apply_backend_option(o.backend, 'I');
         break;
       case kFanotify:
-        o.backend = libwatch::BackendKind::fanotify_inode;
+        toolcommon::apply_backend_option(o.backend, 'F');
         break;
       case kFilesystem:
-        break;  // accepted and ignored, as 3.22 does: no filesystem marks yet
+        toolcommon::apply_backend_option(o.backend, 'S');
+        break;
       case kLive:
         if (!value) {
           o.live = kDefaultLiveSeconds;
@@ -265,7 +272,7 @@ Options parse_options(int argc, char** argv) {
         }
         break;
       case kVersion:
-        toolcommon::print_version("inotifywatch");
+        toolcommon::print_version(program.name);
         throw Failure("", toolcommon::kExitOk);
       case kExcludeFrom:
         o.regex.add_exclude_file(v);

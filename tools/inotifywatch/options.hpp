@@ -19,7 +19,7 @@ namespace inotifywatch {
 
 struct Options {
   int verbose = 0;
-  // -I (inotify, the default) or -F (fanotify inode marks), the last one wins; -S is ignored.
+  // -I (inotify, the default), -F (fanotify inode marks), -S (a filesystem mark): see apply_backend_option.
   libwatch::BackendKind backend = libwatch::BackendKind::inotify;
   Mask events = 0;            // -e, OR-ed together; 0: none given (all events)
   std::uint32_t timeout = 0;  // -t; 0: until a signal
@@ -46,8 +46,8 @@ inline constexpr double kDefaultLiveSeconds = 1.0;
 // toolcommon::Failure (message for stderr, exit status); --help prints to stdout first.
 Options parse_options(int argc, char** argv);
 
-// The text --help prints (to stdout, exit 1).
-std::string help_text();
+// The text --help prints (to stdout, exit 1); program is "inotifywatch" or "fsnotifywatch".
+std::string help_text(std::string_view program = "inotifywatch");
 
 // --live's value: seconds, a positive decimal number no larger than a day. nullopt if invalid.
 std::optional<double> parse_live_seconds(std::string_view arg);

@@ -59,6 +59,11 @@ struct AddOptions {
 enum class BackendKind {
   inotify,         // inotify(7): one watch per directory
   fanotify_inode,  // fanotify(7) with one inode mark per directory (Linux 5.17+)
+  // fanotify(7) with one filesystem mark (FAN_MARK_FILESYSTEM, needs CAP_SYS_ADMIN) per file system
+  // of the operands, filtered to the watched trees by directory handle: no mark (and no watch
+  // limit) per directory. The setup still walks the tree to learn the directories' handles. Reads
+  // of directories by this process (the walks, and the caller's own) are not reported.
+  fanotify_filesystem,
 };
 
 struct WatcherOptions {

@@ -50,6 +50,12 @@ std::uint64_t suggested_limit(const WatchNeeds& needs) noexcept;
 // The added line, newline included: "The tree big holds 3 directories; the limit is 2 watches per
 // user, 0 in use: `sysctl fs.inotify.max_user_watches=10000` raises it until the next boot, a line
 // `fs.inotify.max_user_watches=10000` in /etc/sysctl.d/90-inotify-watches.conf makes it last.\n"
-std::string watch_limit_line(const std::string& operand, const WatchNeeds& needs);
+// With filesystem_mark (this process could place one, filesystem_mark_possible()), the line ends
+// " Or use -S: a fanotify filesystem mark needs no watch per directory."
+std::string watch_limit_line(const std::string& operand, const WatchNeeds& needs, bool filesystem_mark = false);
+
+// Whether this process may put a fanotify filesystem mark (-S) on path's file system: tried on
+// a fanotify group of its own, closed at once.
+bool filesystem_mark_possible(const std::string& path);
 
 }  // namespace toolcommon

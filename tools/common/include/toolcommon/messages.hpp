@@ -59,6 +59,11 @@ std::string invalid_event_message(std::string_view arg);
 // failed_prefix = true.
 std::string watch_error_message(std::string_view operand, int err, bool failed_prefix = false);
 
+// The same for a watch that failed under -S (a fanotify filesystem mark), in one line: EPERM says
+// that it needs CAP_SYS_ADMIN and names -F/-I; a file system without file handles or fanotify
+// events (EOPNOTSUPP, ENODEV, EXDEV) is named and -I suggested; anything else as above.
+std::string filesystem_mark_error_message(std::string_view operand, int err, bool failed_prefix = false);
+
 // inotify_init failure: "Couldn't initialize inotify: <strerror>\n", plus for EMFILE
 // "Try increasing the value of /proc/sys/fs/inotify/max_user_instances\n".
 std::string init_error_message(int err);
