@@ -26,7 +26,8 @@ expect_exec() {
 expect_exec bin/inotifywait
 expect_exec bin/inotifywatch
 expect_exec bin/inotifysync
-for page in inotifywait inotifywatch inotifysync; do expect "share/man/man1/$page.1"; done
+expect_exec bin/inotifybatch
+for page in inotifywait inotifywatch inotifysync inotifybatch; do expect "share/man/man1/$page.1"; done
 for h in libwatch.hpp event.hpp fd.hpp watcher.hpp; do expect "include/libwatch/$h"; done
 # The watch table is the library's business: its header stays inside.
 if [ -e "$prefix/include/libwatch/watch_table.hpp" ]; then echo "installed an internal header: include/libwatch/watch_table.hpp"; fail=1; fi

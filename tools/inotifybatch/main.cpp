@@ -129,7 +129,9 @@ class Session {
       throw Failure(toolcommon::watch_error_message(operand, e.code().value()));
     }
     prefix_ = watcher_->path(root_);
-    for (const std::string& line : toolcommon::remote_fs_warnings(operand, true)) toolcommon::write_stderr(line);
+    // Named as given (inotifysync passes "SRC/", as it gave inotifywait before).
+    for (const std::string& line : toolcommon::remote_fs_warnings(opts_.operands[0], true))
+      toolcommon::write_stderr(line);
     toolcommon::write_stderr("Watches established.\n");
     say("ready\n");
     return loop();
