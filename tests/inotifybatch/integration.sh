@@ -147,23 +147,48 @@ scenario_gone() {
   ((rc == 2)) || fail "exit status $rc when the source is gone"
 }
 
-scenario_overflow() {
+# Overflows the kernel queue of a watcher started with options "$@" (the queue lowered to
+# 16384 while it starts, when the machine has it raised).
+overflow_with() {
   local qf=/proc/sys/fs/inotify/max_queued_events limit
-  mkdir -p "$S"
-  : >"$S/a"
   limit=$(cat "$qf")
   if ((limit > 20000)) && [ -w "$qf" ]; then
     saved_queue_limit=$limit
     printf '16384\n' >"$qf"
   fi
-  start --delay 0.2
-  [ -z "$saved_queue_limit" ] || { printf '%s\n' "$saved_queue_limit" >"$qf"; saved_queue_limit=; }
-  limit=$(grep -h '' "$qf")
+  start --delay 0.2 "$@"
+  if [ -n "$saved_queue_limit" ]; then
+    printf '%s\n' "$saved_queue_limit" >"$qf"
+    saved_queue_limit=
+  fi
+  limit=$(cat "$qf")
   ((limit <= 20000)) || limit=16384
   kill -STOP "$ib_pid"
+  : >"$S/while-stopped"
+  rm -f -- "$S/old/gone-while-stopped"
   "${INOTIFYBATCH_EVFLOOD:?}" "$S" $((limit + 1000)) || fail "evflood failed"
   kill -CONT "$ib_pid"
-  expect '^overflow$'
+}
+
+scenario_overflow() {
+  mkdir -p "$S/old"
+  : >"$S/a"
+  : >"$S/old/gone-while-stopped"
+  # With the snapshot: the differences come as a batch.
+  overflow_with
+  expect '^overflow( diffed)?$'
+  [ "$LINE" = 'overflow diffed' ] || fail "no snapshot diff after the overflow: $LINE"
+  until_sent ./while-stopped ./old/gone-while-stopped
+  has "$OUT/m.deleted" ./old/gone-while-stopped || fail "the deletion while stopped is not a deletion candidate"
+  kill -KILL "$ib_pid"
+  wait "$ib_pid" 2>/dev/null || true
+  ib_pid=
+  batches=()
+  rm -rf -- "$OUT"
+  # Without one (--snapshot-max 0): the driver is asked for a full sync.
+  overflow_with --snapshot-max 0
+  expect '^overflow( diffed)?$'
+  [ "$LINE" = overflow ] || fail "expected a plain overflow line, got: $LINE"
   : >"$S/after"
   until_sent ./after
 }

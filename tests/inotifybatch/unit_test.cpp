@@ -15,6 +15,7 @@
 #include "batcher.hpp"
 #include "lists.hpp"
 #include "patterns.hpp"
+#include "snapshot.hpp"
 
 namespace inotifybatch {
 namespace {
@@ -177,6 +178,38 @@ TEST_F(Merge, ListsWhatExistsDeletionsAndNeverBelowASymlink) {
   EXPECT_EQ(entries(dir_ + "/m.deleted"), (std::vector<std::string>{"./gone", "./d", "./d/missing"}));
   // old -> top, then top -> top2: one move, top2 from old.
   EXPECT_EQ(entries(dir_ + "/m.moves"), (std::vector<std::string>{"top2", "old"}));
+}
+
+TEST_F(Merge, SnapshotDiffFindsNewChangedAndGoneButNotExcluded) {
+  const std::string src = dir_ + "/src/";
+  Snapshot snap(src, 100, [](const std::string& rel, bool) { return rel == "skip"; });
+  std::filesystem::create_directories(src + "skip");
+  snap.build();
+  ASSERT_TRUE(snap.valid());
+  EXPECT_EQ(snap.size(), 4u);  // d, d/f, top, link
+  EXPECT_TRUE(snap.diff().empty());
+  std::ofstream(src + "top") << "longer";
+  std::ofstream(src + "new") << "n";
+  std::ofstream(src + "skip/x") << "x";
+  std::filesystem::remove(src + "d/f");
+  const auto changed = snap.diff();
+  EXPECT_EQ(changed, (std::vector<std::string>{"d", "d/f", "new", "top"}));
+  EXPECT_TRUE(snap.diff().empty());  // recorded as it is now
+}
+
+TEST_F(Merge, SnapshotRefreshRecordsABatchAndDropsOverBudget) {
+  const std::string src = dir_ + "/src/";
+  Snapshot snap(src, 6, nullptr);
+  snap.build();
+  ASSERT_TRUE(snap.valid());
+  std::filesystem::create_directories(src + "e");
+  std::ofstream(src + "e/1") << "1";
+  snap.refresh({"e"});
+  EXPECT_EQ(snap.size(), 6u);
+  EXPECT_TRUE(snap.diff().empty());
+  std::ofstream(src + "e/2") << "2";
+  snap.refresh({"e"});
+  EXPECT_FALSE(snap.valid());  // 7 entries: over the budget, a full sync is the answer
 }
 
 }  // namespace

@@ -5,7 +5,8 @@
 // stdout lines, each flushed at once:
 //   ready                  the watches are established (after "Watches established." on stderr)
 //   batch N PATHS MOVES    DIR/N.paths and DIR/N.moves are written
-//   overflow               events were lost: what was pending is dropped, a full sync is needed
+//   overflow               events were lost and no snapshot tells what changed: a full sync is needed
+//   overflow diffed        events were lost; the snapshot diff follows as a normal batch line
 //   gone EVENTS            the source itself was deleted, moved or unmounted (exit 2)
 //   end                    SIGTERM/SIGINT: the last pending paths went out as a batch (exit 0)
 #include <signal.h>
@@ -28,6 +29,7 @@
 #include "lists.hpp"
 #include "options.hpp"
 #include "patterns.hpp"
+#include "snapshot.hpp"
 
 namespace inotifybatch {
 namespace {
@@ -66,6 +68,11 @@ ExcludeRules load_rules(const Options& o) {
   return rules;
 }
 
+std::string source_dir(std::string s) {
+  if (s.empty() || s.back() != '/') s += '/';
+  return s;
+}
+
 int merge(const Options& o) {
   std::string source = o.operands[0];
   if (source.empty() || source.back() != '/') source += '/';
@@ -82,7 +89,11 @@ int merge(const Options& o) {
 class Session {
  public:
   Session(const Options& o, ExcludeRules rules)
-      : opts_(o), rules_(std::move(rules)), batcher_({o.delay, o.max_batch, std::chrono::microseconds(20000)}) {}
+      : opts_(o),
+        rules_(std::move(rules)),
+        batcher_({o.delay, o.max_batch, std::chrono::microseconds(20000)}),
+        snapshot_(source_dir(o.operands[0]), o.snapshot_max,
+                  [this](const std::string& rel, bool is_dir) { return rules_.excluded(rel, is_dir); }) {}
 
   int run() {
     std::string operand = opts_.operands[0];
@@ -134,6 +145,13 @@ class Session {
       toolcommon::write_stderr(line);
     toolcommon::write_stderr("Watches established.\n");
     say("ready\n");
+    // The picture the initial full sync sends, taken after the watches: what changes meanwhile
+    // has events of its own.
+    if (opts_.snapshot_max > 0) snapshot_.build();
+    watcher_->on_idle([this] {
+      if (repair_due_) repair();
+      return libwatch::PollFd{};
+    });
     return loop();
   }
 
@@ -150,9 +168,10 @@ class Session {
       auto ev = watcher_->next(batcher_.wake_at(now));
       if (!ev) continue;  // a deadline or a signal: looked at above
       if (libwatch::is_overflow(ev->mask)) {
+        // What was pending is in the snapshot's diff (or the full sync): it is found again.
         batcher_.clear();
         jar_.clear();
-        say("overflow\n");
+        repair_due_ = true;  // once libwatch has rescanned: at the next idle moment
         continue;
       }
       if (ev->name.empty()) {
@@ -182,8 +201,28 @@ class Session {
     batcher_.add(rel_, Clock::now());
   }
 
-  void cut() {
+  // After an overflow, with the watches repaired: the snapshot's diff as a batch, or a full sync.
+  void repair() {
+    repair_due_ = false;
+    if (!snapshot_.valid()) {
+      say("overflow\n");
+      if (opts_.snapshot_max > 0) snapshot_.build();  // the picture the full sync sends
+      return;
+    }
+    const std::vector<std::string> changed = snapshot_.diff();
+    if (!snapshot_.valid()) {  // the tree grew over the budget
+      say("overflow\n");
+      return;
+    }
+    say("overflow diffed\n");
+    const auto now = Clock::now();
+    for (const auto& p : changed) batcher_.add(p, now);
+    cut(false);  // just recorded by the diff
+  }
+
+  void cut(bool record = true) {
     const Taken t = batcher_.take();
+    if (record) snapshot_.refresh(t.paths);
     ++number_;
     const std::string prefix = fmt::format("{}/{}", opts_.out, number_);
     if (!write_batch(prefix, t))
@@ -197,6 +236,8 @@ class Session {
   CookieJar jar_;
   std::unique_ptr<libwatch::Watcher> watcher_;
   libwatch::WatchId root_ = libwatch::kNoWatch;
+  Snapshot snapshot_;
+  bool repair_due_ = false;
   std::string base_, prefix_, rel_;
   std::uint64_t number_ = 0;
 };

@@ -16,8 +16,8 @@ using toolcommon::Failure;
 constexpr std::int64_t kMaxSeconds = 31536000;  // a year: plenty for any delay
 constexpr std::size_t kMaxBatch = 999999999;
 
-enum Id { kDelay, kMaxBatchOpt, kExclude, kExcludeFrom, kOut, kMerge, kHelp, kVersion };
-const std::array<toolcommon::OptionSpec, 8> kTable{{
+enum Id { kDelay, kMaxBatchOpt, kExclude, kExcludeFrom, kOut, kMerge, kHelp, kVersion, kSnapshotMax };
+const std::array<toolcommon::OptionSpec, 9> kTable{{
     {kDelay, 0, "delay", ArgKind::required},
     {kMaxBatchOpt, 0, "max-batch", ArgKind::required},
     {kExclude, 0, "exclude", ArgKind::required},
@@ -26,6 +26,7 @@ const std::array<toolcommon::OptionSpec, 8> kTable{{
     {kMerge, 0, "merge", ArgKind::required},
     {kHelp, 'h', "help"},
     {kVersion, 'V', "version"},
+    {kSnapshotMax, 0, "snapshot-max", ArgKind::required},
 }};
 
 [[noreturn]] void usage_error(const std::string& text) {
@@ -46,6 +47,8 @@ const char* const kUsage =
     "  --max-batch N        cut a batch early at N paths (default 10000)\n"
     "  --exclude PATTERN    rsync exclude rule; excluded directories are not watched\n"
     "  --exclude-from FILE  read exclude rules from FILE\n"
+    "  --snapshot-max N     after an overflow, find the changes by comparing the tree with a\n"
+    "                       snapshot of at most N entries (default 1000000; 0: off, full sync)\n"
     "  --out DIR            where the batch lists go\n"
     "  --merge OUT          merge mode (see above)\n"
     "  -h, --help           show this help and exit\n"
@@ -86,6 +89,13 @@ Options parse_options(int argc, char** argv) {
         if (ok) n = std::stoul(v);
         if (!ok || n == 0 || n > kMaxBatch) usage_error(fmt::format("--max-batch: '{}' is not a positive integer", v));
         o.max_batch = n;
+        break;
+      }
+      case kSnapshotMax: {
+        bool ok = !v.empty() && v.size() <= 9;
+        for (char c : v) ok = ok && c >= '0' && c <= '9';
+        if (!ok) usage_error(fmt::format("--snapshot-max: '{}' is not a number of entries", v));
+        o.snapshot_max = std::stoul(v);
         break;
       }
       case kExclude:

@@ -13,6 +13,7 @@ struct Options {
   std::size_t max_batch = 10000;
   std::vector<std::string> excludes;       // --exclude, in order
   std::vector<std::string> exclude_files;  // --exclude-from, in order
+  std::size_t snapshot_max = 1000000;      // --snapshot-max N entries (0: no snapshot)
   std::string out;                         // --out DIR
   std::string merge;                       // --merge OUT: merge mode
   std::vector<std::string> operands;       // SOURCE, or for --merge SOURCE BATCH...
