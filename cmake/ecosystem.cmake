@@ -36,7 +36,7 @@ endfunction()
 libwatch_install_configured(${PROJECT_SOURCE_DIR}/packaging/libwatch.pc.in ${CMAKE_INSTALL_LIBDIR}/pkgconfig)
 
 # bash completion, loaded on demand by bash-completion from this directory.
-install(FILES completions/inotifywait completions/inotifywatch completions/inotifysync
+install(FILES completions/inotifywait completions/inotifywatch completions/inotifysync completions/inotifybatch
         DESTINATION ${CMAKE_INSTALL_DATADIR}/bash-completion/completions)
 # The fsnotify twins take the same options; bash-completion looks a file up by the command's name.
 install(FILES completions/inotifywait DESTINATION ${CMAKE_INSTALL_DATADIR}/bash-completion/completions

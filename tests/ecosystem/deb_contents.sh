@@ -66,7 +66,7 @@ expect() {  # expect PATH [PERMS]
 libdir=$(grep -oE '\./usr/lib[^ ]*/libwatch\.a$' "$work/list" | head -n 1)
 libdir=${libdir%/libwatch.a}
 [ -n "$libdir" ] || fail "missing from the package: /usr/lib*/libwatch.a"
-for p in inotifywait inotifywatch inotifysync; do
+for p in inotifywait inotifywatch inotifysync inotifybatch; do
   expect "./usr/bin/$p" -rwxr-xr-x
   expect "./usr/share/man/man1/$p.1" -rw-r--r--
   expect "./usr/share/bash-completion/completions/$p" -rw-r--r--

@@ -11,6 +11,11 @@ if [ -z "${INOTIFYSYNC_INOTIFYWAIT:-}" ] || [ ! -x "${INOTIFYSYNC_INOTIFYWAIT}" 
   INOTIFYSYNC_INOTIFYWAIT=$(command -v inotifywait)
 fi
 export INOTIFYSYNC_INOTIFYWAIT
+# The driver's watcher: the build's, passed by CMake; else the one beside that inotifywait.
+if [ -z "${INOTIFYSYNC_INOTIFYBATCH:-}" ] || [ ! -x "${INOTIFYSYNC_INOTIFYBATCH}" ]; then
+  INOTIFYSYNC_INOTIFYBATCH=${INOTIFYSYNC_INOTIFYWAIT%/*}/inotifybatch
+fi
+export INOTIFYSYNC_INOTIFYBATCH
 
 T=$(mktemp -d "${TMPDIR:-/tmp}/inotifysync-test.XXXXXX")
 # inotifysync keeps the source identities it records (see --state-dir) in the test's directory.
@@ -201,12 +206,12 @@ wait_log() {
   wait_for "$secs" log_count_ge || fail "expected $count log lines with '$text'"
 }
 
-# The inotifywait started by inotifysync $1.
+# The watcher (inotifybatch) started by inotifysync $1.
 watcher_of() {
   local pid comm
   for pid in $(ps -o pid= --ppid "$1"); do
     comm=$(cat "/proc/$pid/comm" 2>/dev/null) || continue
-    if [ "$comm" = inotifywait ]; then
+    if [ "$comm" = inotifybatch ]; then
       printf '%s\n' "$pid"
       return 0
     fi

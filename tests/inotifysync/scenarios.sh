@@ -212,7 +212,10 @@ scenario_overflow() {
   # sanitizer build.)
   wait_log 1 "overflowed" 150
   converge "$s" "$d" 120 "a 30,000-file burst with a queue overflow"
-  grep -q 'full sync, ' "$T/sync.log" || fail "no full sync after the overflow"
+  # The watcher's snapshot tells what changed: no full sync after the initial one.
+  grep -q 'found by comparing the tree with the watcher.s snapshot' "$T/sync.log" ||
+    fail "the overflow was not repaired from the watcher's snapshot"
+  (($(grep -c 'full sync, ' "$T/sync.log") == 1)) || fail "a full sync ran after the overflow"
   printf 'later\n' >"$s/burst29/later"
   converge "$s" "$d" 10 "a change after the overflow"
 }
@@ -474,31 +477,38 @@ scenario_once() {
   [ "$rc" = 3 ] || fail "--once to a stopped daemon exited $rc, expected 3"
 }
 
-# Where inotifysync finds inotifywait: $INOTIFYSYNC_INOTIFYWAIT, else next to the script
-# (the installed layout), else the build tree when run from the source tree, else PATH.
+# Where inotifysync finds its watcher, inotifybatch: $INOTIFYSYNC_INOTIFYBATCH, else beside
+# $INOTIFYSYNC_INOTIFYWAIT, else next to the script (the installed layout), else the build tree
+# when run from the source tree, else PATH.
 scenario_locate() {
   local s=$T/src want
   mkdir -p "$s" "$T/bin"
   cp "$INOTIFYSYNC" "$T/bin/inotifysync"
-  ln -s "$INOTIFYSYNC_INOTIFYWAIT" "$T/bin/inotifywait"
+  ln -s "$INOTIFYSYNC_INOTIFYBATCH" "$T/bin/inotifybatch"
   # (no subshell here: the processes it started would escape the cleanup)
-  local saved_iw=$INOTIFYSYNC_INOTIFYWAIT saved_sync=$INOTIFYSYNC
-  unset INOTIFYSYNC_INOTIFYWAIT
+  local saved_iw=$INOTIFYSYNC_INOTIFYWAIT saved_ib=$INOTIFYSYNC_INOTIFYBATCH saved_sync=$INOTIFYSYNC
+  unset INOTIFYSYNC_INOTIFYWAIT INOTIFYSYNC_INOTIFYBATCH
   INOTIFYSYNC=$T/bin/inotifysync
   start_sync "${DELAY[@]}" "$s" "$T/dst"
-  grep -q -F "with $T/bin/inotifywait (pid" "$T/sync.log" || fail "the inotifywait next to the script was not used"
+  grep -q -F "with $T/bin/inotifybatch (pid" "$T/sync.log" || fail "the inotifybatch next to the script was not used"
   stop_sync
   : >"$T/sync.log"
-  if [ -x "$repo/build/bin/inotifywait" ]; then
-    want=$repo/scripts/../build/bin/inotifywait
+  if [ -x "$repo/build/bin/inotifybatch" ]; then
+    want=$repo/scripts/../build/bin/inotifybatch
   else
-    want=$(command -v inotifywait)
+    want=$(command -v inotifybatch)
   fi
   INOTIFYSYNC=$repo/scripts/inotifysync
   start_sync "${DELAY[@]}" "$s" "$T/dst"
   grep -q -F "with $want (pid" "$T/sync.log" || fail "expected $want: $(head -n 1 "$T/sync.log")"
   stop_sync
-  export INOTIFYSYNC_INOTIFYWAIT=$saved_iw
+  : >"$T/sync.log"
+  # beside the inotifywait given
+  export INOTIFYSYNC_INOTIFYWAIT=$T/bin/inotifywait
+  start_sync "${DELAY[@]}" "$s" "$T/dst"
+  grep -q -F "with $T/bin/inotifybatch (pid" "$T/sync.log" || fail "the inotifybatch beside INOTIFYSYNC_INOTIFYWAIT was not used"
+  stop_sync
+  export INOTIFYSYNC_INOTIFYWAIT=$saved_iw INOTIFYSYNC_INOTIFYBATCH=$saved_ib
   INOTIFYSYNC=$saved_sync
 }
 

@@ -28,7 +28,8 @@ expect_exec bin/inotifywatch
 expect_exec bin/inotifysync
 expect_exec bin/fsnotifywait
 expect_exec bin/fsnotifywatch
-for page in inotifywait inotifywatch inotifysync fsnotifywait fsnotifywatch; do expect "share/man/man1/$page.1"; done
+expect_exec bin/inotifybatch
+for page in inotifywait inotifywatch inotifysync inotifybatch fsnotifywait fsnotifywatch; do expect "share/man/man1/$page.1"; done
 for h in libwatch.hpp event.hpp fd.hpp watcher.hpp; do expect "include/libwatch/$h"; done
 # The watch table is the library's business: its header stays inside.
 if [ -e "$prefix/include/libwatch/watch_table.hpp" ]; then echo "installed an internal header: include/libwatch/watch_table.hpp"; fail=1; fi

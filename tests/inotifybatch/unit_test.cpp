@@ -1,0 +1,216 @@
+// inotifybatch without a kernel: the exclude matcher, the batching state machine, moves, and
+// --merge's lists against a small tree in a temporary directory.
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <string>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+#include "batcher.hpp"
+#include "lists.hpp"
+#include "patterns.hpp"
+#include "snapshot.hpp"
+
+namespace inotifybatch {
+namespace {
+
+using namespace std::chrono_literals;
+
+TEST(Glob, StarStopsAtSlashDoubleStarDoesNot) {
+  EXPECT_TRUE(glob_match("*.tmp", "a.tmp"));
+  EXPECT_FALSE(glob_match("*.tmp", "d/a.tmp"));
+  EXPECT_TRUE(glob_match("**.tmp", "d/a.tmp"));
+  EXPECT_TRUE(glob_match("a?c", "abc"));
+  EXPECT_FALSE(glob_match("a?c", "a/c"));
+  EXPECT_TRUE(glob_match("[a-c]x", "bx"));
+  EXPECT_FALSE(glob_match("[!a-c]x", "bx"));
+  EXPECT_TRUE(glob_match("[^a-c]x", "dx"));
+  EXPECT_TRUE(glob_match("\\*", "*"));
+  EXPECT_FALSE(glob_match("\\*", "a"));
+  EXPECT_TRUE(glob_match("[x", "[x"));  // an unclosed class is literal
+  EXPECT_FALSE(glob_match("abc", "abcd"));
+}
+
+TEST(Rules, NameAnchoredTailAndDirectoriesOnly) {
+  ExcludeRules r;
+  r.add("*.o");
+  r.add("- /build/");
+  r.add("cache/");
+  r.add("doc/*.html");
+  ASSERT_TRUE(r.active());
+  EXPECT_TRUE(r.excluded("x.o", false));
+  EXPECT_TRUE(r.excluded("deep/down/x.o", false));
+  EXPECT_TRUE(r.excluded("build", true));
+  EXPECT_TRUE(r.excluded("build/anything", false));  // through its parent
+  EXPECT_FALSE(r.excluded("build", false));          // a file named build is not the directory
+  EXPECT_FALSE(r.excluded("src/build", true));       // anchored at the source
+  EXPECT_TRUE(r.excluded("a/cache", true));
+  EXPECT_FALSE(r.excluded("a/cache", false));
+  EXPECT_TRUE(r.excluded("doc/i.html", false));
+  EXPECT_TRUE(r.excluded("x/doc/i.html", false));
+  EXPECT_FALSE(r.excluded("doc/sub/i.html", false));
+  EXPECT_FALSE(r.excluded("main.c", false));
+}
+
+TEST(Rules, UnsupportedRuleTurnsFilteringOff) {
+  ExcludeRules r;
+  r.add("*.o");
+  r.add("+ keep.o");
+  EXPECT_FALSE(r.active());
+  EXPECT_FALSE(r.excluded("x.o", false));
+}
+
+TEST(Batcher, DueAfterDelayWhenEventsPause) {
+  Batcher b({1s, 100, 20ms});
+  const auto t0 = Clock::now();
+  EXPECT_FALSE(b.due(t0));
+  EXPECT_FALSE(b.wake_at(t0));
+  b.add("a", t0);
+  b.add("a", t0 + 10ms);
+  EXPECT_EQ(b.size(), 1u);
+  EXPECT_FALSE(b.due(t0 + 999ms));
+  EXPECT_EQ(*b.wake_at(t0), t0 + 1s);
+  EXPECT_TRUE(b.due(t0 + 1s));
+  const Taken t = b.take();
+  EXPECT_EQ(t.paths, std::vector<std::string>{"a"});
+  EXPECT_TRUE(b.empty());
+}
+
+TEST(Batcher, HeldWhileStreamingAtMostOneMoreDelay) {
+  Batcher b({1s, 1000000, 20ms});
+  const auto t0 = Clock::now();
+  auto t = t0;
+  for (int i = 0; t < t0 + 1900ms; ++i, t += 5ms) {
+    b.add("p" + std::to_string(i), t);
+    EXPECT_FALSE(b.due(t)) << "cut while the stream still went on, at " << (t - t0).count();
+  }
+  EXPECT_TRUE(b.due(t0 + 2s));  // first + delay + max(delay, 1 s)
+}
+
+TEST(Batcher, EarlyAtMaxBatch) {
+  Batcher b({10s, 3, 20ms});
+  const auto t0 = Clock::now();
+  b.add("a", t0);
+  b.add("b", t0);
+  EXPECT_FALSE(b.due(t0));
+  b.add("c", t0);
+  EXPECT_TRUE(b.due(t0));
+}
+
+TEST(Batcher, ClearDropsPathsAndMoves) {
+  Batcher b({1s, 10, 20ms});
+  b.add("a", Clock::now());
+  b.move("x", "a", false);
+  b.clear();
+  EXPECT_TRUE(b.empty());
+  EXPECT_TRUE(b.take().moves.empty());
+}
+
+TEST(Moves, ChainsComposeAndReturnsVanish) {
+  Moves m;
+  m.record("a", "b", false);
+  m.record("b", "c", false);
+  ASSERT_EQ(m.size(), 1u);
+  EXPECT_EQ(m.pairs().at("c"), "a");
+  m.record("c", "a", false);
+  EXPECT_TRUE(m.empty());
+}
+
+TEST(Moves, DirectoryMoveCarriesTheMovesBelowIt) {
+  Moves m;
+  m.record("f", "d/g", false);
+  m.record("d", "e", true);
+  EXPECT_EQ(m.pairs().at("e/g"), "f");
+  EXPECT_EQ(m.pairs().at("e"), "d");
+  EXPECT_EQ(m.size(), 2u);
+}
+
+TEST(CookieJar, PairsByCookie) {
+  CookieJar j;
+  j.moved_from(7, "old");
+  EXPECT_FALSE(j.moved_to(8));
+  EXPECT_EQ(*j.moved_to(7), "old");
+  EXPECT_FALSE(j.moved_to(7));
+}
+
+std::vector<std::string> entries(const std::string& file) {
+  std::ifstream in(file, std::ios::binary);
+  std::vector<std::string> out;
+  std::string e;
+  while (std::getline(in, e, '\0')) out.push_back(e);
+  return out;
+}
+
+class Merge : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    char tmpl[] = "/tmp/inotifybatch-unit.XXXXXX";
+    ASSERT_NE(::mkdtemp(tmpl), nullptr);
+    dir_ = tmpl;
+    std::filesystem::create_directories(dir_ + "/src/d");
+    std::ofstream(dir_ + "/src/d/f") << "x";
+    std::ofstream(dir_ + "/src/top") << "x";
+    ASSERT_EQ(::symlink("/etc", (dir_ + "/src/link").c_str()), 0);
+  }
+  void TearDown() override { std::filesystem::remove_all(dir_); }
+  void batch(const std::string& name, std::vector<std::string> paths,
+             std::vector<std::pair<std::string, std::string>> moves) {
+    Taken t;
+    t.paths = std::move(paths);
+    for (auto& [o, n] : moves) t.moves.record(o, n, false);
+    ASSERT_TRUE(write_batch(dir_ + "/" + name, t));
+  }
+  std::string dir_;
+};
+
+TEST_F(Merge, ListsWhatExistsDeletionsAndNeverBelowASymlink) {
+  batch("1", {"d/f", "gone", "gone/below", "link/passwd", "top"}, {{"old", "top"}});
+  batch("2", {"top", "d", "d/missing"}, {{"top", "top2"}});
+  const Merged m = merge_batches(dir_ + "/m", dir_ + "/src/", {dir_ + "/1", dir_ + "/2"});
+  EXPECT_EQ(m.paths, 7u);
+  EXPECT_EQ(entries(dir_ + "/m.send"), (std::vector<std::string>{"./d/f", "./gone", "./top", "./d", "./d/missing"}));
+  EXPECT_EQ(entries(dir_ + "/m.deleted"), (std::vector<std::string>{"./gone", "./d", "./d/missing"}));
+  // old -> top, then top -> top2: one move, top2 from old.
+  EXPECT_EQ(entries(dir_ + "/m.moves"), (std::vector<std::string>{"top2", "old"}));
+}
+
+TEST_F(Merge, SnapshotDiffFindsNewChangedAndGoneButNotExcluded) {
+  const std::string src = dir_ + "/src/";
+  Snapshot snap(src, 100, [](const std::string& rel, bool) { return rel == "skip"; });
+  std::filesystem::create_directories(src + "skip");
+  snap.build();
+  ASSERT_TRUE(snap.valid());
+  EXPECT_EQ(snap.size(), 4u);  // d, d/f, top, link
+  EXPECT_TRUE(snap.diff().empty());
+  std::ofstream(src + "top") << "longer";
+  std::ofstream(src + "new") << "n";
+  std::ofstream(src + "skip/x") << "x";
+  std::filesystem::remove(src + "d/f");
+  const auto changed = snap.diff();
+  EXPECT_EQ(changed, (std::vector<std::string>{"d", "d/f", "new", "top"}));
+  EXPECT_TRUE(snap.diff().empty());  // recorded as it is now
+}
+
+TEST_F(Merge, SnapshotRefreshRecordsABatchAndDropsOverBudget) {
+  const std::string src = dir_ + "/src/";
+  Snapshot snap(src, 6, nullptr);
+  snap.build();
+  ASSERT_TRUE(snap.valid());
+  std::filesystem::create_directories(src + "e");
+  std::ofstream(src + "e/1") << "1";
+  snap.refresh({"e"});
+  EXPECT_EQ(snap.size(), 6u);
+  EXPECT_TRUE(snap.diff().empty());
+  std::ofstream(src + "e/2") << "2";
+  snap.refresh({"e"});
+  EXPECT_FALSE(snap.valid());  // 7 entries: over the budget, a full sync is the answer
+}
+
+}  // namespace
+}  // namespace inotifybatch
