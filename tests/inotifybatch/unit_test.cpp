@@ -11,9 +11,11 @@
 #include <vector>
 
 #include <gtest/gtest.h>
+#include <toolcommon/messages.hpp>
 
 #include "batcher.hpp"
 #include "lists.hpp"
+#include "options.hpp"
 #include "patterns.hpp"
 #include "snapshot.hpp"
 
@@ -21,6 +23,43 @@ namespace inotifybatch {
 namespace {
 
 using namespace std::chrono_literals;
+
+// Runs parse_options on {"inotifybatch", args...}; the usage error's text when it throws.
+std::string parse(std::vector<std::string> args, Options* out = nullptr) {
+  args.insert(args.begin(), "inotifybatch");
+  std::vector<char*> argv;
+  for (auto& a : args) argv.push_back(a.data());
+  try {
+    Options o = parse_options(static_cast<int>(argv.size()), argv.data());
+    if (out) *out = o;
+    return "";
+  } catch (const toolcommon::Failure& f) {
+    EXPECT_EQ(f.status(), 1);
+    return f.what();
+  }
+}
+
+TEST(Options, EachExcludeTakesOneRuleAndOptionsGoAnywhere) {
+  Options o;
+  ASSERT_EQ(parse({"--exclude", "skip/", "--exclude=- *.tmp", "src", "--out", "d", "--delay", "0.25"}, &o), "");
+  EXPECT_EQ(o.excludes, (std::vector<std::string>{"skip/", "- *.tmp"}));
+  EXPECT_EQ(o.operands, std::vector<std::string>{"src"});
+  EXPECT_EQ(o.out, "d");
+  EXPECT_EQ(o.delay, 250ms);
+}
+
+TEST(Options, BadValuesAreOneUsageErrorNamingTheOption) {
+  const std::string tail = "\nTry 'inotifybatch --help' for more information.\n";
+  EXPECT_EQ(parse({"--max-batch", "0", "--out", "d", "s"}),
+            "inotifybatch: --max-batch: Value 0 not in range 1 to 999999999" + tail);
+  EXPECT_EQ(parse({"--delay", "1s", "--out", "d", "s"}),
+            "inotifybatch: --delay: '1s' is not a number of seconds" + tail);
+  EXPECT_EQ(parse({"--delay", "nan", "--out", "d", "s"}),
+            "inotifybatch: --delay: 'nan' is not a number of seconds" + tail);
+  EXPECT_NE(parse({"--bogus", "--out", "d", "s"}).find("--bogus"), std::string::npos);
+  EXPECT_EQ(parse({"s"}), "inotifybatch: --out DIR is required" + tail);
+  EXPECT_EQ(parse({"--merge", "o", "s"}), "inotifybatch: --merge needs OUT, a SOURCE and at least one BATCH" + tail);
+}
 
 TEST(Glob, StarStopsAtSlashDoubleStarDoesNot) {
   EXPECT_TRUE(glob_match("*.tmp", "a.tmp"));

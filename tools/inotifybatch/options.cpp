@@ -1,33 +1,19 @@
 #include "options.hpp"
 
-#include <array>
+#include <cmath>
 #include <cstdint>
 
 #include <fmt/format.h>
-#include <toolcommon/cli.hpp>
+#include <CLI/CLI.hpp>
 #include <toolcommon/messages.hpp>
 
 namespace inotifybatch {
 namespace {
 
-using toolcommon::ArgKind;
 using toolcommon::Failure;
 
 constexpr std::int64_t kMaxSeconds = 31536000;  // a year: plenty for any delay
 constexpr std::size_t kMaxBatch = 999999999;
-
-enum Id { kDelay, kMaxBatchOpt, kExclude, kExcludeFrom, kOut, kMerge, kHelp, kVersion, kSnapshotMax };
-const std::array<toolcommon::OptionSpec, 9> kTable{{
-    {kDelay, 0, "delay", ArgKind::required},
-    {kMaxBatchOpt, 0, "max-batch", ArgKind::required},
-    {kExclude, 0, "exclude", ArgKind::required},
-    {kExcludeFrom, 0, "exclude-from", ArgKind::required},
-    {kOut, 0, "out", ArgKind::required},
-    {kMerge, 0, "merge", ArgKind::required},
-    {kHelp, 'h', "help"},
-    {kVersion, 'V', "version"},
-    {kSnapshotMax, 0, "snapshot-max", ArgKind::required},
-}};
 
 [[noreturn]] void usage_error(const std::string& text) {
   throw Failure(fmt::format("inotifybatch: {}\nTry 'inotifybatch --help' for more information.\n", text));
@@ -55,74 +41,40 @@ const char* const kUsage =
     "  -V, --version        show the version and exit\n";
 
 std::chrono::microseconds parse_seconds(const std::string& v, const std::string& option) {
-  std::int64_t whole = 0, frac = 0;
-  std::size_t i = 0, digits = 0;
-  for (; i < v.size() && v[i] >= '0' && v[i] <= '9'; ++i, ++digits) {
-    whole = whole * 10 + (v[i] - '0');
-    if (whole > kMaxSeconds)
-      usage_error(fmt::format("{}: '{}' is too large (at most {} seconds)", option, v, kMaxSeconds));
-  }
-  if (digits == 0) usage_error(fmt::format("{}: '{}' is not a number of seconds", option, v));
-  if (i < v.size() && v[i] == '.') {
-    std::size_t n = 0;
-    for (++i; i < v.size() && v[i] >= '0' && v[i] <= '9'; ++i, ++n)
-      if (n < 6) frac = frac * 10 + (v[i] - '0');
-    if (n == 0) usage_error(fmt::format("{}: '{}' is not a number of seconds", option, v));
-    for (; n < 6; ++n) frac *= 10;
-  }
-  if (i != v.size()) usage_error(fmt::format("{}: '{}' is not a number of seconds", option, v));
-  return std::chrono::microseconds(whole * 1000000 + frac);
+  double seconds = 0;
+  // CLI11's conversion: the whole text must be a number (no "1s", no trailing blank).
+  if (!CLI::detail::lexical_cast(v, seconds) || !std::isfinite(seconds))
+    usage_error(fmt::format("{}: '{}' is not a number of seconds", option, v));
+  if (seconds < 0 || seconds > double(kMaxSeconds))
+    usage_error(fmt::format("{}: '{}' is out of range (0 to {} seconds)", option, v, kMaxSeconds));
+  return std::chrono::microseconds(std::llround(seconds * 1e6));
 }
 
+// CLI11 scans the command line (GNU-style: options anywhere, "--opt=value", "--" ends them),
+// converts and range-checks the numbers; its one-line complaint becomes our usage error.
 Options parse_options(int argc, char** argv) {
   Options o;
-  auto r = toolcommon::parse_command_line(argc, argv, kTable, [&](int id, const std::optional<std::string>& value) {
-    const std::string v = value.value_or("");
-    switch (id) {
-      case kDelay:
-        o.delay = parse_seconds(v, "--delay");
-        break;
-      case kMaxBatchOpt: {
-        std::size_t n = 0;
-        bool ok = !v.empty() && v.size() <= 9 && v[0] != '0';
-        for (char c : v) ok = ok && c >= '0' && c <= '9';
-        if (ok) n = std::stoul(v);
-        if (!ok || n == 0 || n > kMaxBatch) usage_error(fmt::format("--max-batch: '{}' is not a positive integer", v));
-        o.max_batch = n;
-        break;
-      }
-      case kSnapshotMax: {
-        bool ok = !v.empty() && v.size() <= 9;
-        for (char c : v) ok = ok && c >= '0' && c <= '9';
-        if (!ok) usage_error(fmt::format("--snapshot-max: '{}' is not a number of entries", v));
-        o.snapshot_max = std::stoul(v);
-        break;
-      }
-      case kExclude:
-        o.excludes.push_back(v);
-        break;
-      case kExcludeFrom:
-        o.exclude_files.push_back(v);
-        break;
-      case kOut:
-        o.out = v;
-        break;
-      case kMerge:
-        o.merge = v;
-        break;
-      case kHelp:
-        o.help = true;
-        break;
-      case kVersion:
-        o.version = true;
-        break;
-      default:
-        break;
-    }
-  });
-  if (r.error) throw Failure(r.diagnostic + "Try 'inotifybatch --help' for more information.\n");
-  o.operands = std::move(r.operands);
+  std::string delay;
+  CLI::App app{"inotifybatch"};
+  app.set_help_flag();  // kUsage, printed by main, is the help
+  app.add_flag("-h,--help", o.help);
+  app.add_flag("-V,--version", o.version);
+  app.add_option("--delay", delay);
+  app.add_option("--max-batch", o.max_batch)->check(CLI::Range(std::size_t{1}, kMaxBatch));
+  app.add_option("--snapshot-max", o.snapshot_max)->check(CLI::Range(std::size_t{0}, kMaxBatch));
+  // Each --exclude takes exactly one rule, so what follows it is the next option or an operand.
+  app.add_option("--exclude", o.excludes)->allow_extra_args(false);
+  app.add_option("--exclude-from", o.exclude_files)->allow_extra_args(false);
+  app.add_option("--out", o.out);
+  app.add_option("--merge", o.merge);
+  app.add_option("operands", o.operands);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    usage_error(e.what());
+  }
   if (o.help || o.version) return o;
+  if (!delay.empty()) o.delay = parse_seconds(delay, "--delay");
   if (!o.merge.empty()) {
     if (o.operands.size() < 2) usage_error("--merge needs OUT, a SOURCE and at least one BATCH");
   } else {
