@@ -107,6 +107,9 @@ start_syncer() {
   lower_limit
   case $1 in
     ours)
+      # Each case's source is a new tree at the same path: a state directory kept from the
+      # previous case would (rightly) make the safety checks refuse every deletion.
+      rm -rf -- "${STATE_DIRECTORY:?}"
       # shellcheck disable=SC2086 # MEASURE_SYNC_OPTS: extra options, split on spaces
       tree_start "$INOTIFYSYNC" ${MEASURE_SYNC_OPTS:-} --delay "$delay_s" --log "$T/sync.log" \
         --password-file "$T/d1.password" "$src" "$target" >>"$T/sync.out.log" 2>&1
