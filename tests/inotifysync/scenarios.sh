@@ -346,6 +346,13 @@ scenario_local() {
   printf 'y\n' >"$s/deep/cache/b"
   wait_for 10 test -e "$d/deep/cache/b" || fail "deep/cache/b (not excluded) did not arrive"
   if [ -e "$d/cache" ] || [ -e "$d/x.tmp" ]; then fail "excluded paths were sent"; fi
+  # an excluded directory costs no watch (the kernel's list names each watched inode), a kept one does
+  local wpid cache_ino deep_ino
+  wpid=$(watcher_of "$SYNC_PID") || fail "no watcher under inotifysync"
+  printf -v cache_ino '%x' "$(stat -c %i "$s/cache")"
+  printf -v deep_ino '%x' "$(stat -c %i "$s/deep/cache")"
+  ! grep -qs " ino:$cache_ino " "/proc/$wpid/fdinfo/"* || fail "the excluded directory cache/ is watched"
+  grep -qs " ino:$deep_ino " "/proc/$wpid/fdinfo/"* || fail "deep/cache/ (not excluded) is not watched"
   stop_sync
   [ "$SYNC_RC" = 0 ] || fail "exit status $SYNC_RC after SIGTERM"
   [ ! -e "$T/sync.pid" ] || fail "pid file left behind"
