@@ -74,8 +74,7 @@ std::string source_dir(std::string s) {
 }
 
 int merge(const Options& o) {
-  std::string source = o.operands[0];
-  if (source.empty() || source.back() != '/') source += '/';
+  const std::string source = source_dir(o.operands[0]);
   const std::vector<std::string> batches(o.operands.begin() + 1, o.operands.end());
   try {
     const Merged m = merge_batches(o.merge, source, batches);
@@ -91,7 +90,7 @@ class Session {
   Session(const Options& o, ExcludeRules rules)
       : opts_(o),
         rules_(std::move(rules)),
-        batcher_({o.delay, o.max_batch, std::chrono::microseconds(20000)}),
+        batcher_({.delay = o.delay, .max_batch = o.max_batch}),
         snapshot_(source_dir(o.operands[0]), o.snapshot_max,
                   [this](const std::string& rel, bool is_dir) { return rules_.excluded(rel, is_dir); }) {}
 
