@@ -46,6 +46,9 @@ TEST(Options, EachExcludeTakesOneRuleAndOptionsGoAnywhere) {
   EXPECT_EQ(o.operands, std::vector<std::string>{"src"});
   EXPECT_EQ(o.out, "d");
   EXPECT_EQ(o.delay, 250ms);
+  EXPECT_FALSE(o.fanotify);
+  ASSERT_EQ(parse({"--fanotify", "--out", "d", "src"}, &o), "");
+  EXPECT_TRUE(o.fanotify);
 }
 
 TEST(Options, BadValuesAreOneUsageErrorNamingTheOption) {

@@ -559,6 +559,83 @@ scenario_watchlimit() {
   [ ! -e "$T/dst/file" ] || fail "inotifysync synced a tree it could not watch whole"
 }
 
+# Root only: a fanotify filesystem mark needs CAP_SYS_ADMIN.
+need_root_for_fanotify() {
+  if [ "$(id -u)" != 0 ]; then
+    note "SKIP: a fanotify filesystem mark needs root (CAP_SYS_ADMIN); run as root to test it"
+    exit 77
+  fi
+}
+
+# Changes that need the right paths at once: a renamed directory with content, a new one.
+rename_and_create() {
+  local s=$1
+  mv "$s/dir" "$s/renamed"
+  printf 'after\n' >"$s/renamed/sub/after.txt"
+  mkdir -p "$s/new/deeper"
+  printf 'x\n' >"$s/new/deeper/x"
+  rm "$s/one.txt"
+}
+
+# --fanotify: one filesystem mark, no inotify watch, and the same sync.
+scenario_fanotify() {
+  need_root_for_fanotify
+  local s=$T/src d=$T/dst wpid
+  seed_tree "$s"
+  start_sync "${DELAY[@]}" --fanotify "$s" "$d"
+  converge "$s" "$d" 20 "initial sync with --fanotify"
+  wpid=$(watcher_of "$SYNC_PID") || fail "no watcher under inotifysync"
+  grep -qs '^fanotify .*mflags:' "/proc/$wpid/fdinfo/"* || fail "the watcher holds no fanotify mark"
+  ! grep -qs '^inotify wd:' "/proc/$wpid/fdinfo/"* || fail "the watcher holds inotify watches"
+  rename_and_create "$s"
+  converge "$s" "$d" 20 "renames and new directories with --fanotify"
+  stop_sync
+  [ "$SYNC_RC" = 0 ] || fail "exit status $SYNC_RC after SIGTERM"
+}
+
+# A source over max_user_watches, as root: the watcher takes a filesystem mark by itself. Lowers
+# the real limit (per user, machine-wide) for the watcher's setup only; RUN_SERIAL in ctest.
+watches_file=/proc/sys/fs/inotify/max_user_watches
+saved_watches=
+restore_watches() {
+  if [ -n "$saved_watches" ]; then
+    printf '%s\n' "$saved_watches" >"$watches_file"
+    saved_watches=
+  fi
+}
+# The inotify watches root's processes hold now (what the per-user limit counts).
+root_watches() {
+  local f n=0 c
+  for f in /proc/[0-9]*/fdinfo/*; do
+    [ "$(stat -c %u "${f%/fdinfo/*}" 2>/dev/null)" = 0 ] || continue
+    c=$(grep -c '^inotify wd:' "$f" 2>/dev/null) || continue
+    n=$((n + c))
+  done
+  REPLY=$n
+}
+scenario_fanotifyfallback() {
+  need_root_for_fanotify
+  local s=$T/src d=$T/dst i
+  seed_tree "$s"
+  for ((i = 0; i < 40; i++)); do mkdir -p "$s/many/d$i"; done
+  trap 'restore_watches; cleanup_all' EXIT
+  saved_watches=$(cat "$watches_file")
+  root_watches
+  # Room for 10 more watches: the source needs 46.
+  printf '%d\n' $((REPLY + 10)) >"$watches_file"
+  note "max_user_watches lowered from $saved_watches to $((REPLY + 10)) while the watcher starts"
+  start_sync "${DELAY[@]}" "$s" "$d"
+  restore_watches
+  grep -q -F 'needs more inotify watches than max_user_watches allows; watching it with a fanotify filesystem mark instead' \
+    "$T/sync.log" || fail "the log does not say the watcher took a filesystem mark"
+  converge "$s" "$d" 20 "initial sync over the watch limit"
+  rename_and_create "$s"
+  printf 'y\n' >"$s/many/d39/y"
+  converge "$s" "$d" 20 "changes over the watch limit"
+  stop_sync
+  [ "$SYNC_RC" = 0 ] || fail "exit status $SYNC_RC after SIGTERM"
+}
+
 # Starts an sshd of our own on 127.0.0.1 that lets root in with a key made here, and points
 # rsync at it through RSYNC_RSH (inherited by inotifysync and its rsync).
 start_sshd() {

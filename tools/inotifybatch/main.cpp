@@ -113,10 +113,7 @@ class Session {
     sigdelset(&old, SIGTERM);
     sigdelset(&old, SIGINT);
     wopts.wait_sigmask = old;
-    watcher_ = toolcommon::make_watcher(wopts);
-    watcher_->on_warning([](const libwatch::Warning& w) {
-      if (auto line = toolcommon::warning_message(w)) toolcommon::write_stderr(*line);
-    });
+    wopts.backend = opts_.fanotify ? libwatch::BackendKind::fanotify_filesystem : libwatch::BackendKind::inotify;
 
     libwatch::AddOptions add;
     add.mask = kMask;
@@ -128,15 +125,17 @@ class Session {
         return rules_.excluded(path.substr(base_.size() + 1), true);
       };
     toolcommon::write_stderr("Setting up watches.  Beware: since -r was given, this may take a while!\n");
-    try {
-      root_ = watcher_->add(operand, add);
-    } catch (const libwatch::WatchError& e) {
-      std::string text = toolcommon::watch_error_message(e.operand(), e.code().value());
-      if (e.code().value() == ENOSPC)
-        text += toolcommon::watch_limit_line(e.operand(), toolcommon::count_watch_needs(e.operand(), kCountBudget));
-      throw Failure(text);
-    } catch (const std::system_error& e) {
-      throw Failure(toolcommon::watch_error_message(operand, e.code().value()));
+    if (!watch(operand, add, wopts) && toolcommon::filesystem_mark_possible(operand)) {
+      // Too big for max_user_watches, and we may place a filesystem mark: it needs no watch per
+      // directory, so the same guarantees hold without raising the limit.
+      toolcommon::write_stderr(
+          fmt::format("inotifybatch: {} needs more inotify watches than max_user_watches allows; watching it with a "
+                      "fanotify filesystem mark instead\n",
+                      operand));
+      wopts.backend = libwatch::BackendKind::fanotify_filesystem;
+      if (!watch(operand, add, wopts)) throw Failure(limit_error_);
+    } else if (!limit_error_.empty()) {
+      throw Failure(limit_error_);
     }
     prefix_ = watcher_->path(root_);
     // Named as given (inotifysync passes "SRC/", as it gave inotifywait before).
@@ -229,11 +228,37 @@ class Session {
     say(fmt::format("batch {} {} {}\n", number_, t.paths.size(), t.moves.size()));
   }
 
+  // A new watcher with wopts, watching operand. False when inotify's watch limit stopped it
+  // (limit_error_ then holds the message); any other failure throws.
+  bool watch(const std::string& operand, const libwatch::AddOptions& add, const libwatch::WatcherOptions& wopts) {
+    watcher_ = toolcommon::make_watcher(wopts);
+    watcher_->on_warning([](const libwatch::Warning& w) {
+      if (auto line = toolcommon::warning_message(w)) toolcommon::write_stderr(*line);
+    });
+    const bool filesystem = wopts.backend == libwatch::BackendKind::fanotify_filesystem;
+    try {
+      root_ = watcher_->add(operand, add);
+      limit_error_.clear();
+      return true;
+    } catch (const libwatch::WatchError& e) {
+      const int err = e.code().value();
+      std::string text = filesystem ? toolcommon::filesystem_mark_error_message(e.operand(), err)
+                                    : toolcommon::watch_error_message(e.operand(), err);
+      if (err != ENOSPC || filesystem) throw Failure(text);
+      limit_error_ =
+          text + toolcommon::watch_limit_line(e.operand(), toolcommon::count_watch_needs(e.operand(), kCountBudget));
+      return false;
+    } catch (const std::system_error& e) {
+      throw Failure(toolcommon::watch_error_message(operand, e.code().value()));
+    }
+  }
+
   const Options& opts_;
   ExcludeRules rules_;
   Batcher batcher_;
   CookieJar jar_;
   std::unique_ptr<libwatch::Watcher> watcher_;
+  std::string limit_error_;  // set by watch() when the watch limit stopped it
   libwatch::WatchId root_ = libwatch::kNoWatch;
   Snapshot snapshot_;
   bool repair_due_ = false;

@@ -35,6 +35,8 @@ const char* const kUsage =
     "  --exclude-from FILE  read exclude rules from FILE\n"
     "  --snapshot-max N     after an overflow, find the changes by comparing the tree with a\n"
     "                       snapshot of at most N entries (default 1000000; 0: off, full sync)\n"
+    "  --fanotify           watch with a fanotify filesystem mark (root only): no inotify watch per\n"
+    "                       directory (used by itself when the tree needs more than max_user_watches)\n"
     "  --out DIR            where the batch lists go\n"
     "  --merge OUT          merge mode (see above)\n"
     "  -h, --help           show this help and exit\n"
@@ -65,6 +67,7 @@ Options parse_options(int argc, char** argv) {
   // Each --exclude takes exactly one rule, so what follows it is the next option or an operand.
   app.add_option("--exclude", o.excludes)->allow_extra_args(false);
   app.add_option("--exclude-from", o.exclude_files)->allow_extra_args(false);
+  app.add_flag("--fanotify", o.fanotify);
   app.add_option("--out", o.out);
   app.add_option("--merge", o.merge);
   app.add_option("operands", o.operands);

@@ -17,6 +17,7 @@ struct Options {
   std::string out;                         // --out DIR
   std::string merge;                       // --merge OUT: merge mode
   std::vector<std::string> operands;       // SOURCE, or for --merge SOURCE BATCH...
+  bool fanotify = false;                   // --fanotify: one filesystem mark, no watch per directory
   bool help = false, version = false;
 };
 
