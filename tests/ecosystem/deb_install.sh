@@ -43,8 +43,8 @@ state() { dpkg-query --admindir="$admin" -W -f '${Status}' "$1" 2>/dev/null || t
 # inotify-tools' fsnotifywait is replaced by ours (a link to inotifywait), not removed.
 [ "$(readlink "$root/usr/bin/fsnotifywait")" = inotifywait ] ||
   fail "/usr/bin/fsnotifywait is not libwatch's link to inotifywait: $(ls -l "$root/usr/bin/fsnotifywait" 2>&1)"
-dpkg --root="$root" -L libwatch | grep -qx /usr/bin/fsnotifywatch || fail "dpkg -L libwatch lacks /usr/bin/fsnotifywatch"
-dpkg --root="$root" -L libwatch | grep -qx /usr/bin/inotifywait || fail "dpkg -L libwatch lacks /usr/bin/inotifywait"
+dpkg --root="$root" -L libwatch | grep -x /usr/bin/fsnotifywatch >/dev/null || fail "dpkg -L libwatch lacks /usr/bin/fsnotifywatch"
+dpkg --root="$root" -L libwatch | grep -x /usr/bin/inotifywait >/dev/null || fail "dpkg -L libwatch lacks /usr/bin/inotifywait"
 
 # The programs run from the root.
 for p in inotifywait inotifywatch fsnotifywait fsnotifywatch; do

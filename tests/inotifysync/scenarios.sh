@@ -710,7 +710,7 @@ scenario_ssh() {
   mv "$s/m2" "$s/m3"
   converge "$s" "$d" 30 "a moved 8 MiB file over ssh"
   # shellcheck disable=SC2317 # called through wait_for
-  moves_logged() { tail -n +"$((mark + 1))" "$T/sync.log" | grep -q 'bytes sent'; }
+  moves_logged() { tail -n +"$((mark + 1))" "$T/sync.log" | grep 'bytes sent' >/dev/null; }
   wait_for 10 moves_logged || fail "no batch logged after the moves"
   sent=$(bytes_sent_after "$mark")
   note "inotifysync sent $sent bytes over ssh for the moves of an 8 MiB file"
