@@ -61,7 +61,7 @@ class Walker::State {
   std::vector<std::pair<std::uint32_t, std::uint16_t>> child_offs;
 
  private:
-  void read_entries(Shared& sh, int fd, WatchId id);
+  void read_entries(Shared& sh, int fd, WatchId id, int wd);
   void finish(Shared& sh, Frame& f);
   void upgrade(Shared& sh, int fd, int expect_wd, bool nofollow);
   void skip_warning(int err);

@@ -77,8 +77,8 @@ void Walker::State::upgrade(Shared& sh, int fd, int expect_wd, bool nofollow) {
   if (w.table_.find(wd) == kNoWatch) w.backend_.remove_watch(wd);
 }
 
-void Walker::State::read_entries(Shared& sh, int fd, WatchId id) {
-  const int wd = sh.owner.table_.wd(id);
+// wd comes from the caller, not the table: helper threads change the table under table_lock.
+void Walker::State::read_entries(Shared& sh, int fd, WatchId id, int wd) {
   for (;;) {
     long n = ::syscall(SYS_getdents64, fd, dents_.get(), kDentsBytes);
     if (n <= 0) {
@@ -151,7 +151,7 @@ bool Walker::State::enter(Shared& sh, int pfd, const char* open_name, WatchId pa
   if (!existed && sh.spec.keep_added) added.push_back(id);
   const std::size_t names_size = child_names.size();
   const std::size_t begin = child_offs.size();
-  read_entries(sh, fd.get(), id);
+  read_entries(sh, fd.get(), id, wd);
   stack.push_back(Frame{.fd = std::move(fd),
                         .id = id,
                         .wd = wd,

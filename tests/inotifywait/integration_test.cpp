@@ -687,7 +687,12 @@ TEST_F(Inotifywait, StalledReaderLosesNothing) {
   testsupport::touch(at("d/b"));
   auto p = ready({"-m", "-e", "modify", "d"});
   // 200,000 events while nobody reads our stdout; then the reader wakes up after 5 seconds.
-  alternate_modify(at("d/a"), at("d/b"), 100'000);
+  // The producer runs at the lowest priority: inotifywait must win the CPU on a loaded machine.
+  std::thread producer([&] {
+    testsupport::lower_this_thread_priority();
+    alternate_modify(at("d/a"), at("d/b"), 100'000);
+  });
+  producer.join();
   std::this_thread::sleep_for(5s);  // the stall itself is the scenario
   ASSERT_TRUE(p->wait_stdout_lines(200'000, 90s)) << count_lines(p->out()) << " lines\n" << p->err();
   p->signal(SIGTERM);

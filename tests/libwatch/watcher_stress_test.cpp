@@ -489,6 +489,8 @@ TEST_F(WatcherTest, SlowConsumerBurstLosesNothing) {
   auto t0 = Clock::now();
   std::atomic<Clock::duration> burst{};
   std::thread producer([&] {
+    // The consumer must win the CPU: the test is about the library's draining, not a CPU race.
+    testsupport::lower_this_thread_priority();
     for (std::size_t j = 0; j < kEvents; ++j)
       if (::pwrite(fds[j % kFiles], "x", 1, 0) != 1) std::abort();
     burst = Clock::now() - t0;
@@ -515,6 +517,7 @@ TEST_F(WatcherTest, SlowConsumerBurstLosesNothing) {
     } else if (!other++) {
       first_other = describe(record(w, *e));
     }
+    if (is_overflow(e->mask)) break;  // events are lost: n can no longer reach kEvents
   }
   producer.join();
   for (int fd : fds) ::close(fd);

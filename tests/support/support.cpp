@@ -4,6 +4,7 @@
 #include <ftw.h>
 #include <poll.h>
 #include <signal.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -40,6 +41,12 @@ TempDir::TempDir(std::string_view prefix) {
 }
 
 TempDir::~TempDir() { remove_all(path_); }
+
+void lower_this_thread_priority() {
+  // setpriority(2) on a thread id changes that thread alone (Linux).
+  if (::setpriority(PRIO_PROCESS, static_cast<id_t>(::gettid()), 19) != 0)
+    throw std::system_error(errno, std::generic_category(), "setpriority");
+}
 
 void remove_all(const std::string& path) {
   // Make every directory writable and searchable first (tests create unreadable ones).

@@ -39,6 +39,11 @@ void touch(const std::string& path);
 void mkdir_p(const std::string& path);
 void remove_all(const std::string& path);
 
+// Lowers the calling thread (only it) to the lowest CPU priority (nice 19). A test's event
+// producer calls it so that the consumer under test wins the CPU on a loaded machine: a producer
+// given more CPU than its consumer fills any bounded kernel queue, whatever the consumer does.
+void lower_this_thread_priority();
+
 // Path of a program built by this project (build/bin/NAME).
 std::string bin(std::string_view name);
 
