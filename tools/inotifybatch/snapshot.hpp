@@ -60,6 +60,7 @@ class Snapshot {
       return ino == o.ino && mtime_ns == o.mtime_ns && ctime_ns == o.ctime_ns && size == o.size && mode == o.mode;
     }
   };
+
  private:
   struct Entries {
     std::vector<Record> records;  // in tree order
