@@ -235,8 +235,48 @@ TEST_F(Merge, SnapshotDiffFindsNewChangedAndGoneButNotExcluded) {
   std::ofstream(src + "skip/x") << "x";
   std::filesystem::remove(src + "d/f");
   const auto changed = snap.diff();
-  EXPECT_EQ(changed, (std::vector<std::string>{"d", "d/f", "new", "top"}));
+  // d changed only because d/f went: d/f's deletion sends d as an implied directory.
+  EXPECT_EQ(changed, (std::vector<std::string>{"d/f", "new", "top"}));
   EXPECT_TRUE(snap.diff().empty());  // recorded as it is now
+}
+
+TEST_F(Merge, SnapshotDiffSendsADirectoryForItsSubtreeOnlyWhenNeeded) {
+  const std::string src = dir_ + "/src/";
+  std::filesystem::create_directories(src + "old/sub");
+  std::ofstream(src + "old/sub/1") << "1";
+  std::filesystem::create_directories(src + "attr/sub");
+  Snapshot snap(src, 100, nullptr);
+  snap.build();
+  ASSERT_TRUE(snap.valid());
+  // A new directory covers its subtree (rsync -r), a gone one its old subtree, a directory
+  // whose own attributes changed with nothing listed below it is sent itself.
+  std::filesystem::create_directories(src + "new/sub");
+  std::ofstream(src + "new/sub/1") << "1";
+  std::ofstream(src + "new/2") << "2";
+  std::filesystem::remove_all(src + "old");
+  ASSERT_EQ(::chmod((src + "attr/sub").c_str(), 0700), 0);
+  // d: one file added, one deleted: both listed, d itself not.
+  std::filesystem::remove(src + "d/f");
+  std::ofstream(src + "d/g") << "g";
+  EXPECT_EQ(snap.diff(), (std::vector<std::string>{"attr/sub", "d/f", "d/g", "new", "old"}));
+  EXPECT_TRUE(snap.diff().empty());
+}
+
+TEST_F(Merge, SnapshotOfManyEntriesIsCompact) {
+  // 20,000 entries (the per-entry cost of 400,000 scales from it): well under 100 bytes each
+  // plus the path (40 and about 13 here), where a std::map of strings took about 150.
+  const std::string src = dir_ + "/src/";
+  for (int d = 0; d < 20; ++d) {
+    const std::string dir = src + "dir" + std::to_string(d);
+    std::filesystem::create_directories(dir);
+    for (int f = 0; f < 999; ++f) std::ofstream(dir + "/file" + std::to_string(f));
+  }
+  Snapshot snap(src, 100000, nullptr);
+  snap.build();
+  ASSERT_TRUE(snap.valid());
+  ASSERT_EQ(snap.size(), 20u * 1000 + 4);  // and d, d/f, top, link
+  EXPECT_LT(snap.bytes(), snap.size() * 60);
+  EXPECT_TRUE(snap.diff().empty());
 }
 
 TEST_F(Merge, SnapshotRefreshRecordsABatchAndDropsOverBudget) {

@@ -188,11 +188,16 @@ scenario_overflow() {
   start_sync "${DELAY[@]}" --password-file "$T/d1.password" "$s" "$(daemon_target "$DAEMON_PORT")"
   restore_queue_limit
   for ((i = 0; i < 30; i++)); do mkdir "$s/burst$i"; done
+  printf 'doomed\n' >"$s/burst3/doomed"
   converge "$s" "$d" 10 "initial sync"
+  # taken once the initial sync is done (without it an overflow means a full sync)
+  wait_log 1 "took its snapshot" 60
   wpid=$(watcher_of "$SYNC_PID") || fail "no watcher found"
   # Stop the watcher so that the kernel queue (max_queued_events) overflows for real: the
   # files go into directories that are already watched.
   kill -STOP "$wpid"
+  # a deletion beside the new files of one directory: the diff lists both, not the directory
+  rm "$s/burst3/doomed"
   for ((i = 0; i < 30; i++)); do
     for ((j = 0; j < 1000; j++)); do printf '%d\n' "$j" >"$s/burst$i/f$j"; done
   done
@@ -216,6 +221,8 @@ scenario_overflow() {
   grep -q 'found by comparing the tree with the watcher.s snapshot' "$T/sync.log" ||
     fail "the overflow was not repaired from the watcher's snapshot"
   (($(grep -c 'full sync, ' "$T/sync.log") == 1)) || fail "a full sync ran after the overflow"
+  [ ! -e "$d/burst3/doomed" ] || fail "the file deleted during the overflow is still on the target"
+  [ -f "$d/burst3/f999" ] || fail "a file added beside the deletion is not on the target"
   printf 'later\n' >"$s/burst29/later"
   converge "$s" "$d" 10 "a change after the overflow"
 }

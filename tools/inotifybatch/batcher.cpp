@@ -76,4 +76,14 @@ std::optional<std::string> CookieJar::moved_to(std::uint32_t cookie) {
   return rel;
 }
 
+bool Batcher::under_pending(const std::string& rel) const {
+  if (seen_.empty()) return false;
+  std::string above;
+  for (std::size_t i = rel.find('/'); i != std::string::npos; i = rel.find('/', i + 1)) {
+    above.assign(rel, 0, i);
+    if (seen_.contains(above)) return true;
+  }
+  return false;
+}
+
 }  // namespace inotifybatch

@@ -65,6 +65,8 @@ class Batcher {
   }
   std::size_t size() const noexcept { return paths_.size(); }
   bool empty() const noexcept { return paths_.empty(); }
+  // A directory above rel is pending (rsync -r sends it with everything below it).
+  bool under_pending(const std::string& rel) const;
   bool due(Clock::time_point now) const noexcept;
   // When due() may next become true without another event (nullopt: nothing pending).
   std::optional<Clock::time_point> wake_at(Clock::time_point now) const noexcept;

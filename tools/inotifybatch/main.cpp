@@ -7,6 +7,7 @@
 //   batch N PATHS MOVES    DIR/N.paths and DIR/N.moves are written
 //   overflow               events were lost and no snapshot tells what changed: a full sync is needed
 //   overflow diffed        events were lost; the snapshot diff follows as a normal batch line
+//   snapshot N             the snapshot was taken: N entries (at start, or at SIGUSR1)
 //   gone EVENTS            the source itself was deleted, moved or unmounted (exit 2)
 //   end                    SIGTERM/SIGINT: the last pending paths went out as a batch (exit 0)
 #include <signal.h>
@@ -48,6 +49,8 @@ constexpr std::chrono::seconds kCountBudget{3};
 
 volatile sig_atomic_t g_stop = 0;
 extern "C" void on_stop(int /*sig*/) { g_stop = 1; }
+volatile sig_atomic_t g_snapshot = 0;  // SIGUSR1 with --snapshot-on-signal
+extern "C" void on_snapshot(int /*sig*/) { g_snapshot = 1; }
 
 // One line to stdout, written at once (the driver reads it with read -t).
 void say(const std::string& line) {
@@ -103,15 +106,19 @@ class Session {
     sigemptyset(&stop);
     sigaddset(&stop, SIGTERM);
     sigaddset(&stop, SIGINT);
+    sigaddset(&stop, SIGUSR1);
     struct sigaction sa {};
     sa.sa_handler = on_stop;
     ::sigaction(SIGTERM, &sa, nullptr);
     ::sigaction(SIGINT, &sa, nullptr);
+    sa.sa_handler = on_snapshot;
+    ::sigaction(SIGUSR1, &sa, nullptr);
     ::signal(SIGPIPE, SIG_IGN);  // a driver gone shows up as EPIPE on the next line
     ::sigprocmask(SIG_BLOCK, &stop, &old);
     libwatch::WatcherOptions wopts;
     sigdelset(&old, SIGTERM);
     sigdelset(&old, SIGINT);
+    sigdelset(&old, SIGUSR1);
     wopts.wait_sigmask = old;
     wopts.backend = opts_.fanotify ? libwatch::BackendKind::fanotify_filesystem : libwatch::BackendKind::inotify;
 
@@ -144,9 +151,11 @@ class Session {
     toolcommon::write_stderr("Watches established.\n");
     say("ready\n");
     // The picture the initial full sync sends, taken after the watches: what changes meanwhile
-    // has events of its own.
-    if (opts_.snapshot_max > 0) snapshot_.build();
+    // has events of its own. With --snapshot-on-signal the driver says when its full sync is
+    // done, so that this walk of the whole tree does not compete with that rsync's.
+    if (opts_.snapshot_max > 0 && !opts_.snapshot_on_signal) take_snapshot();
     watcher_->on_idle([this] {
+      confirmed_ = true;
       if (repair_due_) repair();
       return libwatch::PollFd{};
     });
@@ -154,6 +163,13 @@ class Session {
   }
 
  private:
+  // A fact the driver (and its tests) can wait for.
+  void take_snapshot() {
+    snapshot_.build();
+    confirmed_ = false;
+    if (snapshot_.valid()) say(fmt::format("snapshot {}\n", snapshot_.size()));
+  }
+
   int loop() {
     while (true) {
       const auto now = Clock::now();
@@ -163,11 +179,19 @@ class Session {
         say("end\n");
         return 0;
       }
+      if (g_snapshot) {
+        g_snapshot = 0;
+        if (opts_.snapshot_max > 0 && !snapshot_.valid()) take_snapshot();
+      }
       auto ev = watcher_->next(batcher_.wake_at(now));
       if (!ev) continue;  // a deadline or a signal: looked at above
       if (libwatch::is_overflow(ev->mask)) {
-        // What was pending is in the snapshot's diff (or the full sync): it is found again.
-        batcher_.clear();
+        // Without a snapshot the full sync covers what was pending; with one the pending paths
+        // stay (a snapshot taken while they were pending recorded them before they were sent).
+        // An overflow before the first idle moment after the snapshot may have lost events of
+        // changes the snapshot recorded but nobody sent: it cannot tell, a full sync does.
+        if (!confirmed_) snapshot_.drop();
+        if (!snapshot_.valid()) batcher_.clear();
         jar_.clear();
         repair_due_ = true;  // once libwatch has rescanned: at the next idle moment
         continue;
@@ -191,6 +215,9 @@ class Session {
     rel_.append(ev.name);
     const bool is_dir = libwatch::is_dir(ev.mask);
     if (rules_.excluded(rel_, is_dir)) return;
+    // Found by scanning a new directory that is pending: rsync -r sends it with the directory
+    // (the scan came before the batch is cut; a later change has a kernel event of its own).
+    if (ev.synthetic && batcher_.under_pending(rel_)) return;
     if (libwatch::is_move_from(ev.mask)) {
       jar_.moved_from(ev.cookie, rel_);
     } else if (libwatch::is_move_to(ev.mask)) {
@@ -204,7 +231,8 @@ class Session {
     repair_due_ = false;
     if (!snapshot_.valid()) {
       say("overflow\n");
-      if (opts_.snapshot_max > 0) snapshot_.build();  // the picture the full sync sends
+      // The picture the full sync sends (with --snapshot-on-signal: once it is done).
+      if (opts_.snapshot_max > 0 && !opts_.snapshot_on_signal) take_snapshot();
       return;
     }
     const std::vector<std::string> changed = snapshot_.diff();
@@ -262,6 +290,7 @@ class Session {
   libwatch::WatchId root_ = libwatch::kNoWatch;
   Snapshot snapshot_;
   bool repair_due_ = false;
+  bool confirmed_ = false;  // an idle moment came after the snapshot was taken
   std::string base_, prefix_, rel_;
   std::uint64_t number_ = 0;
 };

@@ -35,6 +35,8 @@ const char* const kUsage =
     "  --exclude-from FILE  read exclude rules from FILE\n"
     "  --snapshot-max N     after an overflow, find the changes by comparing the tree with a\n"
     "                       snapshot of at most N entries (default 1000000; 0: off, full sync)\n"
+    "  --snapshot-on-signal take the snapshot at SIGUSR1 (after the driver's full sync), not at\n"
+    "                       once after the watches or an overflow's full-sync line\n"
     "  --fanotify           watch with a fanotify filesystem mark (root only): no inotify watch per\n"
     "                       directory (used by itself when the tree needs more than max_user_watches)\n"
     "  --out DIR            where the batch lists go\n"
@@ -64,6 +66,7 @@ Options parse_options(int argc, char** argv) {
   app.add_option("--delay", delay);
   app.add_option("--max-batch", o.max_batch)->check(CLI::Range(std::size_t{1}, kMaxBatch));
   app.add_option("--snapshot-max", o.snapshot_max)->check(CLI::Range(std::size_t{0}, kMaxBatch));
+  app.add_flag("--snapshot-on-signal", o.snapshot_on_signal);
   // Each --exclude takes exactly one rule, so what follows it is the next option or an operand.
   app.add_option("--exclude", o.excludes)->allow_extra_args(false);
   app.add_option("--exclude-from", o.exclude_files)->allow_extra_args(false);

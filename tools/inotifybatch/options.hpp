@@ -14,6 +14,7 @@ struct Options {
   std::vector<std::string> excludes;       // --exclude, in order
   std::vector<std::string> exclude_files;  // --exclude-from, in order
   std::size_t snapshot_max = 1000000;      // --snapshot-max N entries (0: no snapshot)
+  bool snapshot_on_signal = false;         // --snapshot-on-signal: take it at SIGUSR1
   std::string out;                         // --out DIR
   std::string merge;                       // --merge OUT: merge mode
   std::vector<std::string> operands;       // SOURCE, or for --merge SOURCE BATCH...
