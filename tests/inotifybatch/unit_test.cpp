@@ -3,6 +3,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdlib>
 #include <filesystem>
@@ -259,6 +260,30 @@ TEST_F(Merge, SnapshotDiffSendsADirectoryForItsSubtreeOnlyWhenNeeded) {
   std::filesystem::remove(src + "d/f");
   std::ofstream(src + "d/g") << "g";
   EXPECT_EQ(snap.diff(), (std::vector<std::string>{"attr/sub", "d/f", "d/g", "new", "old"}));
+  EXPECT_TRUE(snap.diff().empty());
+}
+
+TEST_F(Merge, SnapshotDiffSendsADirectoryForMostOfItsEntries) {
+  // 200 files each in a and b; after the snapshot, 250 new files in a (most of its 450): a is
+  // sent itself (rsync -r), and 10 in b (a few of its 210): those 10 are listed.
+  const std::string src = dir_ + "/src/";
+  for (const char* d : {"a", "b"}) {
+    std::filesystem::create_directories(src + d);
+    for (int f = 0; f < 200; ++f) std::ofstream(src + d + "/old" + std::to_string(f));
+  }
+  Snapshot snap(src, 10000, nullptr);
+  snap.build();
+  ASSERT_TRUE(snap.valid());
+  for (int f = 0; f < 250; ++f) std::ofstream(src + "a/new" + std::to_string(f));
+  std::vector<std::string> want{"a"};
+  for (int f = 0; f < 10; ++f) {
+    std::ofstream(src + "b/new" + std::to_string(f));
+    want.push_back("b/new" + std::to_string(f));
+  }
+  std::vector<std::string> got = snap.diff();
+  std::sort(got.begin(), got.end());
+  std::sort(want.begin(), want.end());
+  EXPECT_EQ(got, want);
   EXPECT_TRUE(snap.diff().empty());
 }
 

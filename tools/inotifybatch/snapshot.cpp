@@ -7,6 +7,8 @@
 #include <algorithm>
 #include <cstring>
 #include <memory>
+#include <unordered_map>
+#include <unordered_set>
 #include <utility>
 
 namespace inotifybatch {
@@ -49,6 +51,43 @@ struct Level {
   std::vector<std::pair<std::string, Snapshot::Record>> kids;
   std::size_t next = 0;
 };
+
+// A directory with at least this many entries below it, most of them listed, is listed itself
+// instead: rsync -r walks a directory for a fraction of what it spends on each of its files
+// named in --files-from (300 directories of 1,000 new files: 1.9 client CPU-s against 4.4).
+constexpr std::size_t kCollapseMin = 100;
+
+// The directory above each path of changed that may stand for its subtree (the highest one
+// with at least kCollapseMin entries below it in now, at least half of them listed), and the
+// list with that directory in place of the paths below it.
+std::vector<std::string> collapse(std::vector<std::string> changed, const auto& now) {
+  std::unordered_map<std::string_view, std::size_t> below, listed;
+  std::vector<std::string_view> open;  // the directories above the current entry
+  for (std::size_t i = 0; i < now.size(); ++i) {
+    const std::string_view p = now.path(i);
+    while (!open.empty() && !is_below(p, open.back())) open.pop_back();
+    for (const auto d : open) ++below[d];
+    if (S_ISDIR(now.records[i].mode)) open.push_back(p);
+  }
+  const auto top_dir = [&](std::string_view p) -> std::string_view {
+    for (std::size_t k = p.find('/'); k != std::string_view::npos; k = p.find('/', k + 1)) {
+      const auto it = below.find(p.substr(0, k));
+      if (it != below.end() && it->second >= kCollapseMin && listed[it->first] * 2 >= it->second) return it->first;
+    }
+    return {};
+  };
+  for (const auto& p : changed)
+    for (std::size_t k = p.find('/'); k != std::string::npos; k = p.find('/', k + 1))
+      if (const auto it = below.find(std::string_view(p).substr(0, k)); it != below.end()) ++listed[it->first];
+  std::vector<std::string> out;
+  std::unordered_set<std::string_view> sent;
+  for (auto& p : changed) {
+    const std::string_view d = top_dir(p);
+    if (d.empty()) out.push_back(std::move(p));
+    else if (sent.insert(d).second) out.emplace_back(d);
+  }
+  return out;
+}
 
 }  // namespace
 
@@ -191,6 +230,7 @@ std::vector<std::string> Snapshot::diff() {
     report(p, was_dir || is_dir);
   }
   while (!held.empty()) changed.emplace_back(held.back()), held.pop_back();
+  changed = collapse(std::move(changed), now);
   now.shrink();
   entries_ = std::move(now);  // after the last use of the views into both
   return changed;
