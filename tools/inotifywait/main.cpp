@@ -36,10 +36,6 @@ using toolcommon::Failure;
 constexpr std::string_view kOverflowWarning =
     "Warning: the event queue overflowed and some events were lost; rescanning the watched trees.\n";
 
-// How long the watch-limit message may spend counting the tree's directories (one pass over a
-// million directories on a warm cache takes about this long).
-constexpr std::chrono::seconds kCountBudget{3};
-
 // D8: -d changes to "/" before watching, so relative paths are made absolute first.
 std::string absolute(const std::string& cwd, const std::string& path) {
   if (path.empty() || path[0] == '/') return path;
@@ -131,14 +127,8 @@ int run(int argc, char** argv) {
       watcher->add(path, add);
     } catch (const libwatch::WatchError& e) {
       progress.erase();
-      std::string text = opts.backend == libwatch::BackendKind::fanotify_filesystem
-                             ? toolcommon::filesystem_mark_error_message(e.operand(), e.code().value())
-                             : toolcommon::watch_error_message(e.operand(), e.code().value());
-      if (e.code().value() == ENOSPC && opts.recursive)
-        text += toolcommon::watch_limit_line(
-            e.operand(), toolcommon::count_watch_needs(e.operand(), kCountBudget),
-            opts.backend == libwatch::BackendKind::inotify && toolcommon::filesystem_mark_possible(e.operand()));
-      messages.routable(text);
+      messages.routable(toolcommon::add_error_message(e.operand(), e.code().value(),
+                                                      {.backend = opts.backend, .recursive = opts.recursive}));
       return toolcommon::kExitFailure;
     } catch (const std::system_error& e) {
       progress.erase();
