@@ -331,10 +331,7 @@ void FanotifyBackend::decode_record(std::span<const char> record, std::span<cons
     if (lazy_ && isdir) {
       // A directory may have moved into a tree: what was outside may be inside now.
       outside_.clear();
-      // A rename inside the trees of a directory not registered yet: registered under its old
-      // name first, so that the pair relabels it as any other (instead of an arrival, scanned).
-      if (from_wd >= 0 && to_wd >= 0 && object.present && lookup(object.key) < 0)
-        register_dir(from_wd, from.name, object.key);
+      if (from_wd >= 0 && to_wd >= 0 && object.present) place_renamed(object.key, from_wd, from.name, to_wd, to.name);
     }
     if (from_wd >= 0) emit(from_wd, IN_MOVED_FROM | isdir, next_cookie_, from.name);
     if (to_wd >= 0) emit(to_wd, IN_MOVED_TO | isdir, next_cookie_, to.name);

@@ -99,6 +99,8 @@ class FanotifyBackend final : public Backend {
   // Register key as the directory name inside the watch parent_wd; -1 when out of scope.
   int register_dir(int parent_wd, std::string_view name, const std::string& key);
   Fd open_by_key(const std::string& key, const LazyRoot*& root);
+  // A directory renamed inside the trees: where the table must have it before the pair relabels it.
+  void place_renamed(const std::string& key, int from_wd, std::string_view from, int to_wd, std::string_view to);
   // A directory's DELETE (or rename away) as it was decoded: where it was, for its DELETE_SELF.
   void remember_removed(const std::string& key, const std::string& parent_key, std::string_view name);
   // Filesystem mode: the file system of fd (fsid = the key's head) reports kernel_bits.

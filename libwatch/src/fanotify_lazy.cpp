@@ -16,6 +16,11 @@
 //               must be in scope (the Tree: -r, '@' exclusions, prune). The path of what is
 //               resolved is where the kernel has it at the time of reading: an event queued before
 //               a rename of a directory not registered yet is shown under its new path.
+//   renamed     A FAN_RENAME of a directory inside the trees: the directory is made to stand under
+//               its old name (registered there, or moved back there when an earlier event resolved
+//               it after the rename) so that the MoveTracker pairs and relabels it: no scan, no
+//               CREATE for what it holds. A rename into the trees from outside is a lone
+//               IN_MOVED_TO: an arrival, scanned (D1) as in inotify mode.
 //   gone        ESTALE, or a path marked " (deleted)" that no longer leads to the handle: the
 //               directory was removed before its event was read. Its place is taken from the record
 //               that removed or renamed it: one read earlier (graveyard_), or one read after it in
@@ -29,8 +34,12 @@
 //   overflow    IN_Q_OVERFLOW: the Tree's repair releases every entry but the roots (nothing is
 //               walked) and repair() empties the caches; directories are registered again as events
 //               name them.
-// New directories need no scan for events: the filesystem mark reports everything inside them
-// from the moment they exist; the core still scans a new directory to report what it holds (D1).
+//   arriving    A directory created or moved in is a placeholder in the table until the core's scan
+//               registers it and reports what it holds (D1, as in inotify mode); an event inside it
+//               read before that scan is left to the scan (dropped here, not cached as outside).
+// New directories would need no scan for events (the filesystem mark reports everything inside
+// them from the moment they exist); the scan is kept for inotify's output (D1) and costs one walk
+// of what appeared only.
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -51,6 +60,9 @@ namespace {
 constexpr int kMaxGoneDepth = 64;
 // Attempts at resolving a directory whose path changes while it is walked up.
 constexpr int kAttempts = 3;
+// register_dir() failed: the directory is not in a tree (cached as outside), or waits for its scan.
+constexpr int kOutOfScope = -2;
+constexpr int kArriving = -3;
 // Directories removed, by key, remembered from their DELETE records for a DELETE_SELF read after.
 constexpr std::size_t kGraveyard = 4096;
 
@@ -160,14 +172,9 @@ int FanotifyBackend::resolve(const std::string& key, std::span<const char> after
     // The names are those of the path read before the walk: it must not have changed meanwhile.
     if (known < 0 || link_of(fd.get()) != path) continue;
     int wd = known;
-    for (auto it = chain.rbegin(); it != chain.rend(); ++it) {
-      wd = register_dir(wd, it->second, it->first);
-      if (wd < 0) {
-        outside_.insert(key);
-        return -1;
-      }
-    }
-    return wd;
+    for (auto it = chain.rbegin(); it != chain.rend() && wd >= 0; ++it) wd = register_dir(wd, it->second, it->first);
+    if (wd == kOutOfScope) outside_.insert(key);
+    return wd < 0 ? -1 : wd;
   }
   return -1;
 }
@@ -182,12 +189,36 @@ int FanotifyBackend::resolve_gone(const std::string& key, std::span<const char> 
     return -1;
   }
   const int parent = dir_wd(n->parent_key, after, depth + 1);
-  return parent < 0 ? -1 : register_dir(parent, n->name, key);
+  const int wd = parent < 0 ? -1 : register_dir(parent, n->name, key);
+  return wd < 0 ? -1 : wd;
+}
+
+void FanotifyBackend::place_renamed(const std::string& key, int from_wd, std::string_view from, int to_wd,
+                                    std::string_view to) {
+  const int wd = lookup(key);
+  // Not registered yet: registered under its old name, so that the pair relabels it as any other
+  // (rather than taking it for an arrival from outside, scanned and reported as new).
+  if (wd < 0) {
+    register_dir(from_wd, from, key);
+    return;
+  }
+  // Registered at its new place already: resolved from the kernel after this rename, by an event
+  // queued before it. Put back where the rename found it, for the same reason.
+  const WatchId id = table_->find(wd), old_parent = table_->find(from_wd), new_parent = table_->find(to_wd);
+  if (id == kNoWatch || old_parent == kNoWatch || (old_parent == new_parent && from == to)) return;
+  if (table_->parent(id) == new_parent && table_->name(id) == to && table_->find_child(new_parent, to) == id &&
+      table_->find_child(old_parent, from) == kNoWatch)
+    table_->move(id, old_parent, from);
 }
 
 int FanotifyBackend::register_dir(int parent_wd, std::string_view name, const std::string& key) {
   const WatchId parent = table_ ? table_->find(parent_wd) : kNoWatch;
-  if (parent == kNoWatch || name.empty() || !scope_ || !scope_(parent, name)) return -1;
+  if (parent == kNoWatch || name.empty()) return -1;
+  if (!scope_ || !scope_(parent, name)) return kOutOfScope;
+  // A directory that appeared (created, moved in) waits for its scan, which reports what it holds
+  // (D1) and registers it: its events until then are left to that scan, as inotify would.
+  const WatchId named = table_->find_child(parent, name);
+  if (named != kNoWatch && table_->is_placeholder(named)) return kArriving;
   int wd;
   {
     std::lock_guard l(lock_);
@@ -200,8 +231,7 @@ int FanotifyBackend::register_dir(int parent_wd, std::string_view name, const st
   }
   // The kernel has this directory under that name now: an older entry still so named in the
   // table is displaced (its own queued events keep its path; its IN_IGNORED releases it).
-  if (const WatchId old = table_->find_child(parent, name); old != kNoWatch && !table_->is_placeholder(old))
-    table_->unname(old);
+  if (named != kNoWatch) table_->unname(named);
   table_->add_child(wd, parent, name);
   ++lazily_registered_;
   return wd;
