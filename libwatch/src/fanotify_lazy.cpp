@@ -31,9 +31,10 @@
 //               bounded negative cache (OutsideCache) so that the rest of the file system costs
 //               one lookup per event. It is emptied whenever a directory is renamed anywhere on the
 //               file system (it may have moved into a tree), when a root is added, and by repair().
-//   overflow    IN_Q_OVERFLOW: the Tree's repair releases every entry but the roots (nothing is
-//               walked) and repair() empties the caches; directories are registered again as events
-//               name them.
+//   overflow    IN_Q_OVERFLOW: repair() empties the caches; the Tree's repair walks nothing: it
+//               keeps each registered directory whose table path still leads to its handle and
+//               releases the others (moved or removed while events were lost), which are
+//               registered again as events name them.
 //   arriving    A directory created or moved in is a placeholder in the table until the core's scan
 //               registers it and reports what it holds (D1, as in inotify mode); an event inside it
 //               read before that scan is left to the scan (dropped here, not cached as outside).

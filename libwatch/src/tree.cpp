@@ -146,6 +146,11 @@ void Tree::repair() {
   backend_.repair();
   table_.begin_epoch();
   for (Root& root : roots_) rescan_root(root);
+  // Directories learned from events (nothing walks them): kept while their path leads to them.
+  if (!backend_.watches_each_directory())
+    table_.for_each([&](WatchId id) {
+      if (!table_.marked(id) && still_at_path(id)) table_.mark(id);
+    });
   // What no walk reached is gone from the disk.
   std::vector<WatchId> stale;
   table_.for_each([&](WatchId id) {

@@ -77,7 +77,8 @@ struct WatcherOptions {
   // With fanotify_filesystem: add() registers the operand and walks nothing (ready in the same
   // time whatever the tree's size); a directory enters the table when an event first names it
   // (resolved by handle, CAP_DAC_READ_SEARCH), so watch_count() and for_each_watch() cover only
-  // the directories events have named, and the repair after an overflow walks nothing either.
+  // the directories events have named, and the repair after an overflow walks nothing either (it
+  // keeps the directories whose path still leads to them).
   // An event inside a directory that was removed before the event was read, and that no record
   // read by then names, cannot be placed and is dropped. Ignored with the other backends.
   bool lazy_directories = false;
