@@ -91,8 +91,8 @@ void FanotifyBackend::root_added(int wd) {
   if (!mount || key_of(mount.get(), key) != 0) return;  // a file operand: nothing below it
   std::string path = link_of(mount.get());
   if (path.empty()) return;
-  lazy_roots_.push_back(LazyRoot{.wd = wd, .fsid = key.substr(0, sizeof(__kernel_fsid_t)), .path = std::move(path),
-                                 .mount = std::move(mount)});
+  lazy_roots_.push_back(LazyRoot{
+      .wd = wd, .fsid = key.substr(0, sizeof(__kernel_fsid_t)), .path = std::move(path), .mount = std::move(mount)});
   outside_.clear();
 }
 

@@ -48,8 +48,10 @@ inline bool components_below(std::string_view root, std::string_view path, std::
   while (root.size() > 1 && root.back() == '/') root.remove_suffix(1);
   if (!path.starts_with(root)) return false;
   std::string_view rest = path.substr(root.size());
-  if (root == "/") rest = path.substr(1);
-  else if (!rest.empty() && rest.front() != '/') return false;  // "/a/bc" is not below "/a/b"
+  if (root == "/")
+    rest = path.substr(1);
+  else if (!rest.empty() && rest.front() != '/')
+    return false;  // "/a/bc" is not below "/a/b"
   while (!rest.empty()) {
     while (!rest.empty() && rest.front() == '/') rest.remove_prefix(1);
     const std::size_t slash = rest.find('/');

@@ -102,17 +102,25 @@ class RecordBuilder {
 };
 
 TEST(LazyDirs, ARemovedDirectoryIsPlacedByTheRecordThatRemovedIt) {
-  const std::string stream =
-      RecordBuilder(FAN_DELETE).fid(FAN_EVENT_INFO_TYPE_DFID_NAME, "GONE", "x").bytes() +
-      RecordBuilder(FAN_DELETE | FAN_ONDIR).fid(FAN_EVENT_INFO_TYPE_DFID_NAME, "OTHR", "o").fid(FAN_EVENT_INFO_TYPE_FID, "ELSE").bytes() +
-      RecordBuilder(FAN_DELETE | FAN_ONDIR).fid(FAN_EVENT_INFO_TYPE_DFID_NAME, "PRNT", "e").fid(FAN_EVENT_INFO_TYPE_FID, "GONE").bytes();
+  const std::string stream = RecordBuilder(FAN_DELETE).fid(FAN_EVENT_INFO_TYPE_DFID_NAME, "GONE", "x").bytes() +
+                             RecordBuilder(FAN_DELETE | FAN_ONDIR)
+                                 .fid(FAN_EVENT_INFO_TYPE_DFID_NAME, "OTHR", "o")
+                                 .fid(FAN_EVENT_INFO_TYPE_FID, "ELSE")
+                                 .bytes() +
+                             RecordBuilder(FAN_DELETE | FAN_ONDIR)
+                                 .fid(FAN_EVENT_INFO_TYPE_DFID_NAME, "PRNT", "e")
+                                 .fid(FAN_EVENT_INFO_TYPE_FID, "GONE")
+                                 .bytes();
   const auto n = libwatch::find_naming(stream, RecordBuilder::key("GONE"));
   ASSERT_TRUE(n.has_value());
   EXPECT_EQ(n->parent_key, RecordBuilder::key("PRNT"));
   EXPECT_EQ(n->name, "e");
   EXPECT_FALSE(libwatch::find_naming(stream, RecordBuilder::key("NONE")).has_value());
   // A file's deletion names no directory.
-  const std::string file = RecordBuilder(FAN_DELETE).fid(FAN_EVENT_INFO_TYPE_DFID_NAME, "PRNT", "f").fid(FAN_EVENT_INFO_TYPE_FID, "GONE").bytes();
+  const std::string file = RecordBuilder(FAN_DELETE)
+                               .fid(FAN_EVENT_INFO_TYPE_DFID_NAME, "PRNT", "f")
+                               .fid(FAN_EVENT_INFO_TYPE_FID, "GONE")
+                               .bytes();
   EXPECT_FALSE(libwatch::find_naming(file, RecordBuilder::key("GONE")).has_value());
 }
 
@@ -127,7 +135,8 @@ TEST(LazyDirs, ARenamedAwayDirectoryIsPlacedByItsOldName) {
   EXPECT_EQ(n->parent_key, RecordBuilder::key("FROM"));
   EXPECT_EQ(n->name, "old");
   // A truncated record ends the search (read(2) returns whole ones: nothing after it is trusted).
-  EXPECT_FALSE(libwatch::find_naming(std::string_view(stream).substr(0, stream.size() - 4), RecordBuilder::key("MOVD")));
+  EXPECT_FALSE(
+      libwatch::find_naming(std::string_view(stream).substr(0, stream.size() - 4), RecordBuilder::key("MOVD")));
 }
 
 // ---- with the kernel ----
@@ -136,7 +145,8 @@ class LazyTest : public WatcherTest {
  protected:
   void SetUp() override {
     WatcherTest::SetUp();
-    if (::geteuid() != 0) GTEST_SKIP() << "a filesystem mark needs CAP_SYS_ADMIN (and open_by_handle_at CAP_DAC_READ_SEARCH); not root";
+    if (::geteuid() != 0)
+      GTEST_SKIP() << "a filesystem mark needs CAP_SYS_ADMIN (and open_by_handle_at CAP_DAC_READ_SEARCH); not root";
     try {
       Watcher probe(options());
     } catch (const std::system_error& e) {
@@ -261,12 +271,14 @@ TEST_F(LazyTest, ADirectoryMovedInFromOutsideIsSeenEvenAfterItWasOutside) {
   create_file(disk("o/inner/g"));
   // Moved in: a lone IN_MOVED_TO, then what it holds reported as in inotify mode (D1): an event
   // inside it read before its scan is left to the scan.
-  ASSERT_TRUE(collect_until_event(w, ev, [&](const Rec& r) { return r.synthetic && r.full() == watched("o/inner") + "old"; }))
-      << describe(ev);
+  ASSERT_TRUE(collect_until_event(w, ev, [&](const Rec& r) {
+    return r.synthetic && r.full() == watched("o/inner") + "old";
+  })) << describe(ev);
   EXPECT_GE(find_first(ev, [](const Rec& r) { return (r.mask & IN_MOVED_TO) && r.name == "o"; }), 0) << describe(ev);
   create_file(disk("o/inner/h"));
-  ASSERT_TRUE(collect_until_event(w, ev, [&](const Rec& r) { return !r.synthetic && r.full() == watched("o/inner") + "h"; }))
-      << describe(ev);
+  ASSERT_TRUE(collect_until_event(w, ev, [&](const Rec& r) {
+    return !r.synthetic && r.full() == watched("o/inner") + "h";
+  })) << describe(ev);
   EXPECT_GE(find_first(ev, [&](const Rec& r) { return r.full() == watched("o/inner") + "g"; }), 0) << describe(ev);
 }
 
@@ -283,7 +295,8 @@ TEST_F(LazyTest, DirectoriesRemovedBeforeTheirEventsAreReadKeepTheirPaths) {
   std::vector<Rec> ev;
   ASSERT_TRUE(saw(w, ev, watched(""), "sentinel")) << describe(ev);
   for (const Rec& r : ev) EXPECT_EQ(r.full().find("(deleted)"), std::string::npos) << describe(ev);
-  EXPECT_GE(find_first(ev, [&](const Rec& r) { return (r.mask & IN_DELETE) && r.full() == watched("a/e/sub") + "x"; }), 0)
+  EXPECT_GE(find_first(ev, [&](const Rec& r) { return (r.mask & IN_DELETE) && r.full() == watched("a/e/sub") + "x"; }),
+            0)
       << describe(ev);
   EXPECT_GE(find_first(ev, [&](const Rec& r) { return (r.mask & IN_DELETE) && r.full() == watched("a/e") + "sub"; }), 0)
       << describe(ev);
@@ -292,8 +305,9 @@ TEST_F(LazyTest, DirectoriesRemovedBeforeTheirEventsAreReadKeepTheirPaths) {
   EXPECT_GE(find_first(ev, [&](const Rec& r) { return (r.mask & IN_DELETE_SELF) && r.path == watched("a/e"); }), 0)
       << describe(ev);
   // Released with their IN_IGNORED: the table holds what exists.
-  ASSERT_TRUE(pump_until(w, ev, [&] { return table_paths(w) == std::multiset<std::string>{watched(""), watched("a")}; }))
-      << join(table_paths(w));
+  ASSERT_TRUE(pump_until(w, ev, [&] {
+    return table_paths(w) == std::multiset<std::string>{watched(""), watched("a")};
+  })) << join(table_paths(w));
 }
 
 TEST_F(LazyTest, OverflowIsReportedAndRepairedWithoutAWalk) {
@@ -309,7 +323,8 @@ TEST_F(LazyTest, OverflowIsReportedAndRepairedWithoutAWalk) {
   for (std::size_t i = 0; i < q + 1000; ++i) create_file(disk("fill/n" + std::to_string(i)));
   // The queue is full: this rename is lost.
   ASSERT_EQ(::rename(disk("a/m").c_str(), disk("a/m2").c_str()), 0);
-  ASSERT_TRUE(collect_until_event(w, ev, [](const Rec& r) { return (r.mask & IN_Q_OVERFLOW) != 0; }, 60s))
+  ASSERT_TRUE(collect_until_event(
+      w, ev, [](const Rec& r) { return (r.mask & IN_Q_OVERFLOW) != 0; }, 60s))
       << describe(ev, 20);
   // The repair walks nothing: what is still where the table says stays, the rest is forgotten and
   // learned again from the next event that names it.
