@@ -1,5 +1,7 @@
 #include "toolcommon/filesystems.hpp"
 
+#include "toolcommon/messages.hpp"
+
 #include <dirent.h>
 #include <fcntl.h>
 #include <sys/fanotify.h>
@@ -245,6 +247,20 @@ std::string watch_limit_line(const std::string& operand, const WatchNeeds& needs
       "/etc/sysctl.d/90-inotify-watches.conf makes it last.{}\n",
       operand, needs.complete ? "" : "at least ", with_commas(needs.directories), limit, used, needs.sysctl, n,
       needs.sysctl, n, filesystem_mark ? " Or use -S: a fanotify filesystem mark needs no watch per directory." : "");
+}
+
+std::string add_error_message(const std::string& operand, int err, const AddFailureWording& how) {
+  // Counting a tree for the watch-limit line stops after this long (one pass over a million
+  // directories on a warm cache takes about this long): a message must not wait on a huge tree.
+  constexpr std::chrono::seconds kCountBudget{3};
+  const bool filesystem = how.backend == libwatch::BackendKind::fanotify_filesystem;
+  std::string text = filesystem ? filesystem_mark_error_message(operand, err, how.failed_prefix)
+                                : watch_error_message(operand, err, how.failed_prefix);
+  if (err == ENOSPC && how.recursive)
+    text += watch_limit_line(
+        operand, count_watch_needs(operand, kCountBudget),
+        how.mark_hint && how.backend == libwatch::BackendKind::inotify && filesystem_mark_possible(operand));
+  return text;
 }
 
 }  // namespace toolcommon

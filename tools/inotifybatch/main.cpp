@@ -44,8 +44,6 @@ constexpr Mask kMask =
     IN_CREATE | IN_CLOSE_WRITE | IN_ATTRIB | IN_DELETE | IN_MOVED_FROM | IN_MOVED_TO | IN_DELETE_SELF | IN_MOVE_SELF;
 constexpr Mask kChange = IN_CREATE | IN_CLOSE_WRITE | IN_ATTRIB | IN_DELETE | IN_MOVED_FROM | IN_MOVED_TO;
 constexpr Mask kRootGone = IN_DELETE_SELF | IN_MOVE_SELF | IN_UNMOUNT;
-// Counting the tree for the watch-limit message stops after this long.
-constexpr std::chrono::seconds kCountBudget{3};
 
 volatile sig_atomic_t g_stop = 0;
 extern "C" void on_stop(int /*sig*/) { g_stop = 1; }
@@ -270,11 +268,11 @@ class Session {
       return true;
     } catch (const libwatch::WatchError& e) {
       const int err = e.code().value();
-      std::string text = filesystem ? toolcommon::filesystem_mark_error_message(e.operand(), err)
-                                    : toolcommon::watch_error_message(e.operand(), err);
+      // At the watch limit the caller may take a filesystem mark instead: no -S hint here.
+      std::string text = toolcommon::add_error_message(
+          e.operand(), err, {.backend = wopts.backend, .recursive = !filesystem, .mark_hint = false});
       if (err != ENOSPC || filesystem) throw Failure(text);
-      limit_error_ =
-          text + toolcommon::watch_limit_line(e.operand(), toolcommon::count_watch_needs(e.operand(), kCountBudget));
+      limit_error_ = std::move(text);
       return false;
     } catch (const std::system_error& e) {
       throw Failure(toolcommon::watch_error_message(operand, e.code().value()));

@@ -36,10 +36,6 @@ using toolcommon::Failure;
 constexpr std::string_view kOverflowWarning =
     "Warning: the event queue overflowed and some events were lost; rescanning the watched trees.\n";
 
-// How long the watch-limit message may spend counting the tree's directories (one pass over a
-// million directories on a warm cache takes about this long).
-constexpr std::chrono::seconds kCountBudget{3};
-
 // D8: -d changes to "/" before watching, so relative paths are made absolute first.
 std::string absolute(const std::string& cwd, const std::string& path) {
   if (path.empty() || path[0] == '/') return path;
@@ -65,6 +61,7 @@ int run(int argc, char** argv) {
   // Step 13: the inotify instance (no thread yet, so -d can fork with it below).
   libwatch::WatcherOptions wopts;
   wopts.backend = opts.backend;
+  wopts.lazy_directories = true;  // -S: ready at once whatever the tree size (issue 14)
   std::unique_ptr<libwatch::Watcher> watcher = toolcommon::make_watcher(wopts);
 
   // Steps 14 and 15: the regular expression and the format, before any watch exists.
@@ -131,14 +128,8 @@ int run(int argc, char** argv) {
       watcher->add(path, add);
     } catch (const libwatch::WatchError& e) {
       progress.erase();
-      std::string text = opts.backend == libwatch::BackendKind::fanotify_filesystem
-                             ? toolcommon::filesystem_mark_error_message(e.operand(), e.code().value())
-                             : toolcommon::watch_error_message(e.operand(), e.code().value());
-      if (e.code().value() == ENOSPC && opts.recursive)
-        text += toolcommon::watch_limit_line(
-            e.operand(), toolcommon::count_watch_needs(e.operand(), kCountBudget),
-            opts.backend == libwatch::BackendKind::inotify && toolcommon::filesystem_mark_possible(e.operand()));
-      messages.routable(text);
+      messages.routable(toolcommon::add_error_message(e.operand(), e.code().value(),
+                                                      {.backend = opts.backend, .recursive = opts.recursive}));
       return toolcommon::kExitFailure;
     } catch (const std::system_error& e) {
       progress.erase();

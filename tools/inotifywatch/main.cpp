@@ -128,9 +128,6 @@ void install(int sig, void (*handler)(int), bool restart) {
   ::sigaction(sig, &sa, nullptr);
 }
 
-// How long the watch-limit message may spend counting the tree's directories.
-constexpr std::chrono::seconds kCountBudget{3};
-
 constexpr std::string_view kOverflowWarning =
     "Warning: the event queue overflowed and some events were lost; the statistics are incomplete.\n";
 
@@ -184,6 +181,7 @@ class Run {
     prune_ = toolcommon::compile_prune(opts_.prune);
     libwatch::WatcherOptions wopts;
     wopts.backend = opts_.backend;
+    wopts.lazy_directories = true;  // -S: ready at once whatever the tree size (issue 14)
     watcher_ = toolcommon::make_watcher(wopts);
     toolcommon::WatchList list = toolcommon::build_watch_list(opts_.fromfile, opts_.operands);
     write_stderr(list.diagnostics);
@@ -225,14 +223,9 @@ class Run {
         id = w.add(path, add);
       } catch (const libwatch::WatchError& e) {
         progress_.erase();
-        std::string text = opts_.backend == libwatch::BackendKind::fanotify_filesystem
-                               ? toolcommon::filesystem_mark_error_message(e.operand(), e.code().value(), true)
-                               : toolcommon::watch_error_message(e.operand(), e.code().value(), true);
-        if (e.code().value() == ENOSPC && opts_.recursive)
-          text += toolcommon::watch_limit_line(
-              e.operand(), toolcommon::count_watch_needs(e.operand(), kCountBudget),
-              opts_.backend == libwatch::BackendKind::inotify && toolcommon::filesystem_mark_possible(e.operand()));
-        throw Failure(text);
+        throw Failure(toolcommon::add_error_message(
+            e.operand(), e.code().value(),
+            {.backend = opts_.backend, .recursive = opts_.recursive, .failed_prefix = true}));
       }
       progress_.erase();
       if (opts_.recursive && opts_.verbose) write_stderr(fmt::format("OK, {} is now being watched.\n", path));

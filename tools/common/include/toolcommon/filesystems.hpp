@@ -9,6 +9,8 @@
 #include <string_view>
 #include <vector>
 
+#include <libwatch/watcher.hpp>
+
 namespace toolcommon {
 
 // The name of a file system type whose changes made by other machines (or by the server) inotify
@@ -57,5 +59,17 @@ std::string watch_limit_line(const std::string& operand, const WatchNeeds& needs
 // Whether this process may put a fanotify filesystem mark (-S) on path's file system: tried on
 // a fanotify group of its own, closed at once.
 bool filesystem_mark_possible(const std::string& path);
+
+// How a tool words a failed add(): under which backend, whether -r was given (only then does
+// the watch limit get the line with the tree's numbers), "Failed to watch" first (inotifywatch),
+// and whether that line may name -S as the way out.
+struct AddFailureWording {
+  libwatch::BackendKind backend = libwatch::BackendKind::inotify;
+  bool recursive = false;
+  bool failed_prefix = false;
+  bool mark_hint = true;
+};
+// The whole message, newline included, of an add() of operand that failed with err.
+std::string add_error_message(const std::string& operand, int err, const AddFailureWording& how);
 
 }  // namespace toolcommon
