@@ -74,7 +74,7 @@ std::vector<std::string> read_entries(const std::string& path) {
   return out;
 }
 
-enum class Kind { missing, dir, other };
+enum class Kind { missing, dir, other, skipped };  // skipped: below a symlink or a non-directory
 
 // The source as it is now, with the directories above each path looked at once.
 class SourceView {
@@ -135,11 +135,24 @@ Merged merge_batches(const std::string& out, const std::string& source, const st
   }
   m.paths = paths.size();
   SourceView src(source);
+  std::vector<Kind> kinds;
+  kinds.reserve(paths.size());
+  std::unordered_set<std::string_view> dirs;  // listed directories: rsync -r sends all below them
+  for (const auto& p : paths) {
+    kinds.push_back(src.under_real_dirs(p) ? src.kind(p) : Kind::skipped);
+    if (kinds.back() == Kind::dir) dirs.insert(p);
+  }
+  const auto below_listed_dir = [&](const std::string& p) {
+    for (std::size_t i = p.find('/'); i != std::string::npos; i = p.find('/', i + 1))
+      if (dirs.contains(std::string_view(p).substr(0, i))) return true;
+    return false;
+  };
   ListWriter send(out + ".send");
   ListWriter del(out + ".deleted");
-  for (const auto& p : paths) {
-    if (!src.under_real_dirs(p)) continue;
-    const Kind k = src.kind(p);
+  for (std::size_t n = 0; n < paths.size(); ++n) {
+    const auto& p = paths[n];
+    const Kind k = kinds[n];
+    if (k == Kind::skipped || (!dirs.empty() && below_listed_dir(p))) continue;
     if (k != Kind::missing) {
       send.entry("./", p), ++m.send;
       if (k == Kind::dir) del.entry("./", p), ++m.deleted;
@@ -148,7 +161,7 @@ Merged merge_batches(const std::string& out, const std::string& source, const st
     const std::size_t slash = p.rfind('/');
     if (slash == std::string::npos || src.real_dir(p.substr(0, slash))) {
       send.entry("./", p), ++m.send;
-      del.entry("./", p), ++m.deleted;
+      del.entry("./", p), ++m.deleted, ++m.missing;
     }
   }
   send.flush();

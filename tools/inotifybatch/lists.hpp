@@ -20,14 +20,16 @@ struct Merged {
   std::size_t send = 0;     // entries of OUT.send
   std::size_t deleted = 0;  // entries of OUT.deleted
   std::size_t moves = 0;    // pairs of OUT.moves
+  std::size_t missing = 0;  // entries of OUT.deleted that are gone from the source
 };
 
 // Merges the batches (prefixes, in the order they were cut) into out.send (every entry "./"
 // prefixed, as rsync skips --files-from lines starting with # or ;): each path that exists,
 // and each missing one whose parent is a directory (its deletion; a missing parent's deletion
 // covers it); never a path below a symlink or a non-directory (rsync would follow it out of
-// the source). out.deleted: the missing ones and the directories among them (what a deletion
-// can come from). out.moves: the moves composed over all batches. source ends in '/'.
+// the source), nor a path below a listed directory (rsync -r sends it). out.deleted: the
+// missing ones and the directories among them (what a deletion can come from). out.moves:
+// the moves composed over all batches. source ends in '/'.
 // Throws std::system_error when a file cannot be read or written.
 Merged merge_batches(const std::string& out, const std::string& source, const std::vector<std::string>& batches);
 

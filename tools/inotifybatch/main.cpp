@@ -79,7 +79,7 @@ int merge(const Options& o) {
   const std::vector<std::string> batches(o.operands.begin() + 1, o.operands.end());
   try {
     const Merged m = merge_batches(o.merge, source, batches);
-    say(fmt::format("merged {} {} {} {}\n", m.paths, m.send, m.deleted, m.moves));
+    say(fmt::format("merged {} {} {} {} {}\n", m.paths, m.send, m.deleted, m.moves, m.missing));
   } catch (const std::system_error& e) {
     throw Failure(fmt::format("inotifybatch: {}\n", e.what()));
   }
