@@ -240,6 +240,25 @@ scenario_maxdelete() {
   ((SYNC_RC == 4)) || fail "exit $SYNC_RC, expected 4"
 }
 
+# A directory replaced by a new one: the batch lists the directory (nothing is gone from the
+# source's view of the list), so it goes first with --max-delete=0; rsync -r would delete the
+# old files below it, and those deletions are counted and refused like any others.
+scenario_dirreplaced() {
+  local s=$T/src d=$T/dst
+  make_files "$s/d" 10
+  make_files "$s" 3
+  start_sync --delay 1 --retry-max 2 --max-delete 5 "$s" "$d"
+  converge "$s" "$d" 10 "initial sync"
+  rm -rf "$s/d"
+  mkdir "$s/d"
+  printf 'new\n' >"$s/d/new"
+  wait_log 1 "deletions refused, deletion limit: 10 deletions, more than the limit of 5"
+  wait_for 20 test -f "$d/d/new" || fail "the new file did not go without the deletions"
+  [ "$(count_files "$d/d")" = 11 ] || fail "$d/d has $(count_files "$d/d") files, expected 11: deleted beyond the limit"
+  stop_sync
+  ((SYNC_RC == 4)) || fail "exit $SYNC_RC, expected 4"
+}
+
 # rsync's own --max-delete (given by the user) stops a batch after 2 deletions with exit
 # 25: the retries must not delete 2 more each time (20 files became 2 in 10 s).
 scenario_erosion() {
