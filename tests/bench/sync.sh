@@ -88,9 +88,10 @@ in_step() {
 
 # True while the daemon serves a connection (a child per connection), read without a process.
 daemon_busy() {
-  local pid=$daemon_pid_d1 kids=
-  read -r kids <"/proc/$pid/task/$pid/children" || true
-  [ -n "$kids" ]
+  local var=daemon_pid_d1 conns=
+  local pid=${!var}
+  read -r conns <"/proc/$pid/task/$pid/children" || true
+  [ -n "$conns" ]
 }
 
 # Waits until the target matches the source; sets STEP_MS. While the daemon serves a

@@ -83,8 +83,10 @@ std::vector<std::string> collapse(std::vector<std::string> changed, const auto& 
   std::unordered_set<std::string_view> sent;
   for (auto& p : changed) {
     const std::string_view d = top_dir(p);
-    if (d.empty()) out.push_back(std::move(p));
-    else if (sent.insert(d).second) out.emplace_back(d);
+    if (d.empty())
+      out.push_back(std::move(p));
+    else if (sent.insert(d).second)
+      out.emplace_back(d);
   }
   return out;
 }
