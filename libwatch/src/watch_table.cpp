@@ -58,7 +58,8 @@ WatchId WatchTable::alloc_node(int wd, WatchId parent, std::string_view name, st
     free_.pop_back();
   } else {
     id = static_cast<WatchId>(node_count_);
-    if ((node_count_ >> kPageBits) == node_pages_.size()) node_pages_.push_back(std::make_unique<Node[]>(kPageSize));
+    if ((node_count_ >> kPageBits) == node_pages_.size())
+      node_pages_.push_back(std::make_unique_for_overwrite<Node[]>(kPageSize));
     ++node_count_;
   }
   Node& n = node(id);
@@ -67,9 +68,9 @@ WatchId WatchTable::alloc_node(int wd, WatchId parent, std::string_view name, st
   n.first_child = n.next_sibling = n.prev_sibling = kNoWatch;
   n.name_off = store_name(name);
   n.name_len = static_cast<std::uint16_t>(name.size());
-  n.order = 0;
   n.epoch = epoch_;
-  n.flags = static_cast<std::uint8_t>(kUsed | flags);
+  n.flags = static_cast<std::uint8_t>(kUsed | flags | (fresh_ ? kFresh : 0));
+  if (keep_order_) set_order(id, 0);
   ++live_;
   return id;
 }
@@ -162,9 +163,16 @@ std::string_view WatchTable::name(WatchId id) const noexcept {
   return {names_.data() + node(id).name_off, node(id).name_len};
 }
 bool WatchTable::is_root(WatchId id) const noexcept { return contains(id) && (node(id).flags & kRoot); }
-std::uint32_t WatchTable::order(WatchId id) const noexcept { return contains(id) ? node(id).order : 0; }
-void WatchTable::set_order(WatchId id, std::uint32_t order) noexcept {
-  if (contains(id)) node(id).order = order;
+std::uint32_t WatchTable::order(WatchId id) const noexcept {
+  const std::size_t page = id >> kPageBits;
+  if (!contains(id) || page >= order_pages_.size()) return 0;
+  return order_pages_[page][id & (kPageSize - 1)];
+}
+void WatchTable::set_order(WatchId id, std::uint32_t order) {
+  if (!keep_order_ || !contains(id)) return;
+  const std::size_t page = id >> kPageBits;
+  while (order_pages_.size() <= page) order_pages_.push_back(std::make_unique<std::uint32_t[]>(kPageSize));
+  order_pages_[page][id & (kPageSize - 1)] = order;
 }
 void WatchTable::mark(WatchId id) noexcept {
   if (contains(id)) node(id).epoch = epoch_;
@@ -264,6 +272,7 @@ std::size_t WatchTable::memory_bytes() const noexcept {
   for (const auto& p : wd_pages_)
     if (p.ids) wd_bytes += kPageSize * sizeof(WatchId);
   return node_pages_.size() * kPageSize * sizeof(Node) + node_pages_.capacity() * sizeof(void*) +
+         order_pages_.size() * kPageSize * sizeof(std::uint32_t) + order_pages_.capacity() * sizeof(void*) +
          free_.capacity() * sizeof(WatchId) + names_.capacity() + wd_bytes + child_index_.capacity() * sizeof(WatchId);
 }
 
