@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "libwatch/event.hpp"
+#include "slot_array.hpp"
 
 namespace libwatch {
 
@@ -161,14 +162,21 @@ class WatchTable {
   bool keep_order_ = false;
   bool fresh_ = false;
   std::vector<WatchId> free_;
-  std::vector<char> names_;
+  // Names in chunks that never move: the arena grows without copying (no doubled peak) and a
+  // name never straddles two chunks, so an offset is chunk * kNameChunk + position.
+  static constexpr std::size_t kNameChunk = std::size_t{1} << 16;  // every name_len fits
+  const char* name_at(std::uint32_t off) const noexcept {
+    return name_chunks_[off / kNameChunk].get() + off % kNameChunk;
+  }
+  std::vector<std::unique_ptr<char[]>> name_chunks_;
+  std::size_t names_size_ = 0;  // the offset of the next name
   std::size_t dead_name_bytes_ = 0;
   struct WdPage {
     std::unique_ptr<WatchId[]> ids;  // kPageSize entries, kNoWatch when empty
     std::uint32_t used = 0;
   };
   std::vector<WdPage> wd_pages_;
-  std::vector<WatchId> child_index_;  // empty slot: kNoWatch
+  SlotArray child_index_;  // empty slot: kNoWatch
   std::size_t child_used_ = 0;
   std::size_t live_ = 0;
   std::uint64_t generation_ = 0;
