@@ -27,6 +27,7 @@
 #include <cerrno>
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <span>
@@ -95,9 +96,18 @@ class Backend {
   virtual bool watches_each_directory() const noexcept { return true; }
   // Events were lost (an IN_Q_OVERFLOW was delivered): drop what the backend caches.
   virtual void repair() {}
+  // A root operand is in the table as wd (a backend that registers directories below the roots
+  // from its events needs to know where they are).
+  virtual void root_added(int /*wd*/) {}
+  // Whether the directory name inside the table's entry parent belongs to a watched tree (the
+  // roots' -r, '@' exclusions and prune decide): set by the Tree, asked by a backend that
+  // registers directories from its events.
+  using Scope = std::function<bool(WatchId parent, std::string_view name)>;
+  void set_scope(Scope scope) { scope_ = std::move(scope); }
 
  protected:
   WatchTable* table_ = nullptr;
+  Scope scope_;
 };
 
 // Backend::read() for a non-blocking kernel fd: the bytes read, 0 when nothing is waiting
@@ -114,7 +124,8 @@ inline ssize_t read_ready(int fd, char* buf, std::size_t room) {
 // The inotify backend (inotify.cpp). Throws std::system_error when inotify_init1(2) fails.
 std::unique_ptr<Backend> make_inotify_backend();
 // The fanotify backend (fanotify.cpp): inode marks, or with filesystem one filesystem mark per
-// file system. Throws std::system_error when fanotify_init(2) fails.
-std::unique_ptr<Backend> make_fanotify_backend(bool filesystem = false);
+// file system; lazy (with filesystem): no walk, directories registered as events name them
+// (fanotify_lazy.cpp). Throws std::system_error when fanotify_init(2) fails.
+std::unique_ptr<Backend> make_fanotify_backend(bool filesystem = false, bool lazy = false);
 
 }  // namespace libwatch

@@ -53,7 +53,8 @@ std::uint64_t kernel_mask(Mask mask, bool dir) {
 // ignore mask is applied when the event happens, as inotify's mask is.
 std::uint64_t ignore_mask(Mask mask, bool dir) { return dir ? (kSelfBits & ~mask) : 0; }
 
-// The object's identity as fanotify's records carry it: fsid, handle type, handle bytes.
+}  // namespace
+
 int key_of(int fd, std::string& key) {
   alignas(file_handle) unsigned char storage[sizeof(file_handle) + MAX_HANDLE_SZ];
   auto* fh = reinterpret_cast<file_handle*>(storage);
@@ -77,34 +78,13 @@ int key_of(int fd, std::string& key) {
   return 0;
 }
 
-// One fid record of an event: the object's key, and the entry name for the *_NAME kinds.
-struct FidInfo {
-  bool present = false;
-  std::string key;
-  std::string_view name;
-};
+FanotifyBackend::FanotifyBackend(bool filesystem, bool lazy)
+    : fd_(::fanotify_init(kInitFlags, O_RDONLY | O_LARGEFILE), "fanotify_init"),
+      filesystem_(filesystem),
+      lazy_(filesystem && lazy) {}
 
-void parse_fid(const char* p, std::size_t len, bool named, FidInfo& out) {
-  constexpr std::size_t kHead = sizeof(fanotify_event_info_header) + sizeof(__kernel_fsid_t);
-  if (len < kHead + sizeof(file_handle)) return;
-  file_handle fh;
-  std::memcpy(&fh, p + kHead, sizeof fh);
-  const std::size_t handle_end = kHead + sizeof fh + fh.handle_bytes;
-  if (handle_end > len) return;
-  out.present = true;
-  out.key.assign(p + sizeof(fanotify_event_info_header), sizeof(__kernel_fsid_t));
-  out.key.append(reinterpret_cast<const char*>(&fh.handle_type), sizeof fh.handle_type);
-  out.key.append(p + kHead + sizeof fh, fh.handle_bytes);
-  if (named) out.name = std::string_view(p + handle_end, ::strnlen(p + handle_end, len - handle_end));
-}
-
-}  // namespace
-
-FanotifyBackend::FanotifyBackend(bool filesystem)
-    : fd_(::fanotify_init(kInitFlags, O_RDONLY | O_LARGEFILE), "fanotify_init"), filesystem_(filesystem) {}
-
-std::unique_ptr<Backend> make_fanotify_backend(bool filesystem) {
-  return std::make_unique<FanotifyBackend>(filesystem);
+std::unique_ptr<Backend> make_fanotify_backend(bool filesystem, bool lazy) {
+  return std::make_unique<FanotifyBackend>(filesystem, lazy);
 }
 
 int FanotifyBackend::cover_filesystem(const std::string& key, std::uint64_t kernel_bits, const char* target,
@@ -213,6 +193,7 @@ void FanotifyBackend::set_ignore(std::uint64_t was, std::uint64_t now, unsigned 
 void FanotifyBackend::drop_mark(int wd) {
   auto it = marks_.find(wd);
   if (it == marks_.end()) return;
+  std::erase_if(lazy_roots_, [wd](const LazyRoot& r) { return r.wd == wd; });
   by_key_.erase(it->second.key);
   marks_.erase(it);
   fresh_.erase(wd);
@@ -317,7 +298,12 @@ void FanotifyBackend::emit_self(int wd, Mask bits, bool parent_only) {
   if (!parent_only) emit(wd, bits, 0, {});
 }
 
-void FanotifyBackend::decode_record(std::span<const char> record) {
+int FanotifyBackend::dir_wd(const std::string& key, std::span<const char> after, int depth) {
+  const int wd = lookup(key);
+  return wd >= 0 || !lazy_ ? wd : resolve(key, after, depth);
+}
+
+void FanotifyBackend::decode_record(std::span<const char> record, std::span<const char> after) {
   fanotify_event_metadata md;
   std::memcpy(&md, record.data(), sizeof md);
   const Fd event_fd(md.fd >= 0 ? md.fd : -1);  // none with fid reporting; closed if ever given
@@ -332,48 +318,31 @@ void FanotifyBackend::decode_record(std::span<const char> record) {
   if (filesystem_ && (md.mask & FAN_ONDIR) && !(md.mask & ~kDirRead) &&
       md.pid == self_pid_.load(std::memory_order_relaxed))
     return;
-  FidInfo dir, object, from, to;
-  for (std::size_t off = md.metadata_len; off + sizeof(fanotify_event_info_header) <= record.size();) {
-    fanotify_event_info_header h;
-    std::memcpy(&h, record.data() + off, sizeof h);
-    if (h.len < sizeof h || off + h.len > record.size()) break;
-    const char* p = record.data() + off;
-    switch (h.info_type) {
-      case FAN_EVENT_INFO_TYPE_DFID_NAME:
-        parse_fid(p, h.len, true, dir);
-        break;
-      case FAN_EVENT_INFO_TYPE_DFID:
-        parse_fid(p, h.len, false, dir);
-        break;
-      case FAN_EVENT_INFO_TYPE_FID:
-        parse_fid(p, h.len, false, object);
-        break;
-      case FAN_EVENT_INFO_TYPE_OLD_DFID_NAME:
-        parse_fid(p, h.len, true, from);
-        break;
-      case FAN_EVENT_INFO_TYPE_NEW_DFID_NAME:
-        parse_fid(p, h.len, true, to);
-        break;
-      default:
-        break;
-    }
-    off += h.len;
-  }
+  RecordFids f;
+  parse_record(record, f);
+  const FidInfo &dir = f.dir, &object = f.object, &from = f.from, &to = f.to;
   const Mask isdir = (md.mask & FAN_ONDIR) ? IN_ISDIR : 0;
   if (md.mask & FAN_RENAME) {
     // One record, both names (the old one only when the old directory is marked, the new one
     // likewise): inotify's pair, adjacent, with one cookie (inotify(7), rename() events).
     if (++next_cookie_ == 0) ++next_cookie_;
-    if (from.present)
-      if (int wd = lookup(from.key); wd >= 0) emit(wd, IN_MOVED_FROM | isdir, next_cookie_, from.name);
-    if (to.present)
-      if (int wd = lookup(to.key); wd >= 0) emit(wd, IN_MOVED_TO | isdir, next_cookie_, to.name);
+    const int from_wd = from.present ? dir_wd(from.key, after) : -1;
+    const int to_wd = to.present ? dir_wd(to.key, after) : -1;
+    if (lazy_ && isdir) {
+      // A directory may have moved into a tree: what was outside may be inside now.
+      outside_.clear();
+      if (from_wd >= 0 && to_wd >= 0 && object.present) place_renamed(object.key, from_wd, from.name, to_wd, to.name);
+    }
+    if (from_wd >= 0) emit(from_wd, IN_MOVED_FROM | isdir, next_cookie_, from.name);
+    if (to_wd >= 0) emit(to_wd, IN_MOVED_TO | isdir, next_cookie_, to.name);
     return;
   }
   const Mask bits = (md.mask & (IN_ALL_EVENTS & ~(IN_MOVED_FROM | IN_MOVED_TO))) | isdir;
+  if (lazy_ && isdir && (md.mask & FAN_DELETE) && dir.present && object.present)
+    remember_removed(object.key, dir.key, dir.name);
   // An event on a directory itself comes with the directory's own handle and the name ".".
   if (dir.present && dir.name == ".") {
-    const int wd = lookup(dir.key);
+    const int wd = dir_wd(dir.key, after);
     if (wd < 0) return;
     // A walk opens a directory before it marks it: our own read that comes first, by the
     // directory's handle, predates the mark, and inotify would report it to the parent only.
@@ -385,11 +354,11 @@ void FanotifyBackend::decode_record(std::span<const char> record) {
     emit_self(wd, bits, before_mark);
     return;
   }
-  const int dir_wd = dir.present ? lookup(dir.key) : -1;
-  if (dir_wd >= 0 && !dir.name.empty()) emit(dir_wd, bits, 0, dir.name);
+  const int in_wd = dir.present ? dir_wd(dir.key, after) : -1;
+  if (in_wd >= 0 && !dir.name.empty()) emit(in_wd, bits, 0, dir.name);
   // A file watched itself (an operand) hears of what happened to it after its directory does.
   if (object.present && !isdir)
-    if (int wd = lookup(object.key); wd >= 0 && wd != dir_wd) emit(wd, bits & ~kDirent, 0, {});
+    if (int wd = lookup(object.key); wd >= 0 && wd != in_wd) emit(wd, bits & ~kDirent, 0, {});
 }
 
 std::optional<RawEvent> FanotifyBackend::decode(std::span<const char>& bytes) {
@@ -403,7 +372,7 @@ std::optional<RawEvent> FanotifyBackend::decode(std::span<const char>& bytes) {
       bytes = {};  // not a record (read(2) returns whole ones): nothing after it can be trusted
       return std::nullopt;
     }
-    decode_record(bytes.first(md.event_len));
+    decode_record(bytes.first(md.event_len), bytes.subspan(md.event_len));
     record_len_ = md.event_len;
     if (pending_.empty()) bytes = bytes.subspan(record_len_);
   }

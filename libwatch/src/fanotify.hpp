@@ -12,8 +12,11 @@
 #include <string>
 #include <unordered_map>
 #include <unordered_set>
+#include <vector>
 
 #include "backend.hpp"
+#include "fanotify_records.hpp"
+#include "lazy_dirs.hpp"
 #include "libwatch/fd.hpp"
 
 namespace libwatch {
@@ -24,7 +27,9 @@ class FanotifyBackend final : public Backend {
   // than 5.17, which brought FAN_RENAME and FAN_REPORT_TARGET_FID).
   // filesystem: one FAN_MARK_FILESYSTEM mark per file system instead of a mark per object; a
   // watch is then only a known handle, and events under handles not known are dropped.
-  explicit FanotifyBackend(bool filesystem = false);
+  // lazy (filesystem only): the setup registers the roots and walks nothing; a directory is
+  // registered when an event first names it (fanotify_lazy.cpp).
+  explicit FanotifyBackend(bool filesystem = false, bool lazy = false);
 
   int add_watch(const char* path, Mask mask) override;
   int add_watch_fd(int fd, Mask mask) override;
@@ -41,6 +46,14 @@ class FanotifyBackend final : public Backend {
   std::size_t min_read_room() const noexcept override { return kEventMax; }
   ssize_t read(char* buf, std::size_t room) override;
   std::optional<RawEvent> decode(std::span<const char>& bytes) override;
+  bool watches_each_directory() const noexcept override { return !lazy_; }
+  void repair() override;
+  void root_added(int wd) override;
+
+  // Lazy mode, for tests and benchmarks: directories registered from events so far, and how many
+  // event records named a directory that could not be placed (gone with no later record naming it).
+  std::size_t lazily_registered() const noexcept { return lazily_registered_; }
+  std::size_t unresolved() const noexcept { return unresolved_; }
 
  private:
   static constexpr std::size_t kEventMax = 4096;
@@ -70,12 +83,37 @@ class FanotifyBackend final : public Backend {
   void drop_mark(int wd);
   // The marked object of wd, opened O_PATH (empty when it cannot be reached).
   Fd open_marked(int wd, const std::string& key);
-  void decode_record(std::span<const char> record);
+  void decode_record(std::span<const char> record, std::span<const char> after);
+  // The wd of the directory key: looked up, and in lazy mode resolved and registered when it is
+  // below a root (after: the records read after this one, for a directory already gone).
+  int dir_wd(const std::string& key, std::span<const char> after, int depth = 0);
+  // Lazy mode (fanotify_lazy.cpp).
+  struct LazyRoot {
+    int wd;
+    std::string fsid;  // the key's head
+    std::string path;  // absolute, as /proc/self/fd reads it
+    Fd mount;          // open_by_handle_at(2)'s mount_fd: the root itself, opened for reading
+  };
+  int resolve(const std::string& key, std::span<const char> after, int depth);
+  int resolve_gone(const std::string& key, std::span<const char> after, int depth);
+  // Register key as the directory name inside the watch parent_wd; -1 when out of scope.
+  int register_dir(int parent_wd, std::string_view name, const std::string& key);
+  Fd open_by_key(const std::string& key, const LazyRoot*& root);
+  // A directory renamed inside the trees: where the table must have it before the pair relabels it.
+  void place_renamed(const std::string& key, int from_wd, std::string_view from, int to_wd, std::string_view to);
+  // A directory's DELETE (or rename away) as it was decoded: where it was, for its DELETE_SELF.
+  void remember_removed(const std::string& key, const std::string& parent_key, std::string_view name);
   // Filesystem mode: the file system of fd (fsid = the key's head) reports kernel_bits.
   int cover_filesystem(const std::string& key, std::uint64_t kernel_bits, const char* target, unsigned follow);
 
   Fd fd_;
   const bool filesystem_;
+  const bool lazy_;
+  std::vector<LazyRoot> lazy_roots_;
+  OutsideCache outside_;
+  std::unordered_map<std::string, Naming> graveyard_;
+  std::size_t lazily_registered_ = 0;
+  std::size_t unresolved_ = 0;
   std::unordered_map<std::string, std::uint64_t> fs_masks_;  // fsid -> its filesystem mark's mask
   std::atomic<pid_t> self_pid_{0};                           // set by add_watch, after any daemon fork
   // add_watch() comes from several walker threads at once.
@@ -92,5 +130,9 @@ class FanotifyBackend final : public Backend {
   std::size_t record_len_ = 0;   // that record's length
   std::string name_;             // the name of the event decode() returned last
 };
+
+// The object open as fd as fanotify's records name it (fsid + handle type + handle bytes): 0 or
+// an errno.
+int key_of(int fd, std::string& key);
 
 }  // namespace libwatch

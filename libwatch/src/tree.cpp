@@ -29,7 +29,19 @@ bool excluded(const std::vector<std::string>& exclude, const std::string& path) 
 }  // namespace
 
 Tree::Tree(Backend& backend, WatchTable& table, SyntheticQueue& synth, bool hide_own_reads)
-    : backend_(backend), table_(table), synth_(synth), walker_(backend, table, hide_own_reads) {}
+    : backend_(backend), table_(table), synth_(synth), walker_(backend, table, hide_own_reads) {
+  backend_.set_scope([this](WatchId parent, std::string_view name) { return admits(parent, name); });
+}
+
+bool Tree::admits(WatchId parent, std::string_view name) const {
+  const Root* root = root_for(parent);
+  if (!root || !(root->options.recursive || root->options.track)) return false;
+  if (root->exclude.empty() && !root->options.prune) return true;
+  std::string path;
+  table_.append_path(parent, path);
+  path += name;
+  return !excluded(root->exclude, path) && !(root->options.prune && root->options.prune(path));
+}
 
 // ---- roots ----
 
@@ -100,6 +112,7 @@ WatchId Tree::watch_operand(const Root& root) {
     walker_.set_order_seq(walker_.order_seq() + 1);
     table_.set_order(id, walker_.order_seq());
   }
+  backend_.root_added(wd);
   return id;
 }
 
@@ -139,6 +152,11 @@ void Tree::repair() {
   backend_.repair();
   table_.begin_epoch();
   for (Root& root : roots_) rescan_root(root);
+  // Directories learned from events (nothing walks them): kept while their path leads to them.
+  if (!backend_.watches_each_directory())
+    table_.for_each([&](WatchId id) {
+      if (!table_.marked(id) && still_at_path(id)) table_.mark(id);
+    });
   // What no walk reached is gone from the disk.
   std::vector<WatchId> stale;
   table_.for_each([&](WatchId id) {
@@ -163,6 +181,7 @@ void Tree::rescan_root(Root& root) {
     const WatchId id = table_.add_root(wd, root.operand, is_directory(root.operand));
     table_.mark(id);
     rekey(root, id);
+    backend_.root_added(wd);
     return;
   }
   const WalkResult r = walker_.walk_root(

@@ -52,6 +52,8 @@ class Tree final : public MoveTracker::World {
     std::vector<std::string> exclude;  // '@' exclusions without their trailing '/'
   };
   const Root* root_for(WatchId id) const;
+  // Backend::Scope: the directory name inside parent belongs to its root's tree.
+  bool admits(WatchId parent, std::string_view name) const;
   void register_root(Root root, WatchId id);
   void rekey(Root& root, WatchId id);
   void rescan_root(Root& root);

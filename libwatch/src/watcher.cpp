@@ -24,7 +24,7 @@ struct Watcher::Impl {
       : opts(o),
         backend(o.backend == BackendKind::inotify
                     ? make_inotify_backend()
-                    : make_fanotify_backend(o.backend == BackendKind::fanotify_filesystem)),
+                    : make_fanotify_backend(o.backend == BackendKind::fanotify_filesystem, o.lazy_directories)),
         reader(*backend, opts.queue_bytes),
         tree(*backend, table, synth, opts.hide_own_reads),
         tracker(table, tree, opts.move_grace) {

@@ -61,6 +61,7 @@ int run(int argc, char** argv) {
   // Step 13: the inotify instance (no thread yet, so -d can fork with it below).
   libwatch::WatcherOptions wopts;
   wopts.backend = opts.backend;
+  wopts.lazy_directories = true;  // -S: ready at once whatever the tree size (issue 14)
   std::unique_ptr<libwatch::Watcher> watcher = toolcommon::make_watcher(wopts);
 
   // Steps 14 and 15: the regular expression and the format, before any watch exists.

@@ -182,6 +182,7 @@ class Run {
     libwatch::WatcherOptions wopts;
     wopts.backend = opts_.backend;
     wopts.creation_order = true;  // ties in the table sort as the reference's wds
+    wopts.lazy_directories = true;  // -S: ready at once whatever the tree size (issue 14)
     watcher_ = toolcommon::make_watcher(wopts);
     toolcommon::WatchList list = toolcommon::build_watch_list(opts_.fromfile, opts_.operands);
     write_stderr(list.diagnostics);

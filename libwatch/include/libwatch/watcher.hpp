@@ -61,8 +61,9 @@ enum class BackendKind {
   fanotify_inode,  // fanotify(7) with one inode mark per directory (Linux 5.17+)
   // fanotify(7) with one filesystem mark (FAN_MARK_FILESYSTEM, needs CAP_SYS_ADMIN) per file system
   // of the operands, filtered to the watched trees by directory handle: no mark (and no watch
-  // limit) per directory. The setup still walks the tree to learn the directories' handles. Reads
-  // of directories by this process (the walks, and the caller's own) are not reported.
+  // limit) per directory. The setup walks the tree to learn the directories' handles unless
+  // WatcherOptions::lazy_directories. Reads of directories by this process (the walks, and the
+  // caller's own) are not reported.
   fanotify_filesystem,
 };
 
@@ -73,6 +74,14 @@ struct WatcherOptions {
   // close, delete), once each. The constructor throws std::system_error when fanotify_init(2)
   // fails (EPERM: not permitted; EINVAL: the kernel is older than 5.17).
   BackendKind backend = BackendKind::inotify;
+  // With fanotify_filesystem: add() registers the operand and walks nothing (ready in the same
+  // time whatever the tree's size); a directory enters the table when an event first names it
+  // (resolved by handle, CAP_DAC_READ_SEARCH), so watch_count() and for_each_watch() cover only
+  // the directories events have named, and the repair after an overflow walks nothing either (it
+  // keeps the directories whose path still leads to them).
+  // An event inside a directory that was removed before the event was read, and that no record
+  // read by then names, cannot be placed and is dropped. Ignored with the other backends.
+  bool lazy_directories = false;
   // Upper bound of the in-process queue of raw kernel events, in bytes. When it is full, next()
   // stops reading the kernel; the kernel's queue then fills and reports IN_Q_OVERFLOW, which is
   // delivered and repaired like any other overflow. 64 MiB holds more than 1,000,000 events.
