@@ -84,7 +84,7 @@ find_program(LIBWATCH_FILE file)
 if(LIBWATCH_DPKG_SHLIBDEPS AND LIBWATCH_FILE)
   set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS ON)
 else()
-  if(LIBWATCH_STATIC_RUNTIME AND NOT LIBWATCH_SANITIZE)
+  if(LIBWATCH_RUNTIME_LINKED_IN)
     set(CPACK_DEBIAN_PACKAGE_DEPENDS "libc6")  # the C++ runtime and fmt are linked in
   else()
     set(CPACK_DEBIAN_PACKAGE_DEPENDS "libc6, libfmt9, libgcc-s1, libstdc++6")
