@@ -28,8 +28,7 @@ class SlotArray {
   }
   SlotArray(const SlotArray&) = delete;
   SlotArray& operator=(const SlotArray&) = delete;
-  SlotArray(SlotArray&& o) noexcept
-      : slots_(std::exchange(o.slots_, nullptr)), size_(std::exchange(o.size_, 0)) {}
+  SlotArray(SlotArray&& o) noexcept : slots_(std::exchange(o.slots_, nullptr)), size_(std::exchange(o.size_, 0)) {}
   SlotArray& operator=(SlotArray&& o) noexcept {
     swap(o);
     return *this;

@@ -31,8 +31,8 @@ static int ifd;
 static char buf[64 * 1024];
 static char path[8192];
 static unsigned long watches;
-static int monitor;        /* -m: keep the paths and print events */
-static char** wd_path;     /* wd -> "DIR/sub/" (monitor only) */
+static int monitor;    /* -m: keep the paths and print events */
+static char** wd_path; /* wd -> "DIR/sub/" (monitor only) */
 static size_t wd_path_cap;
 
 static void keep_path(int wd, size_t len) {
@@ -100,12 +100,23 @@ static const struct {
   uint32_t mask;
   const char* name;
 } names[] = {
-    {IN_ACCESS, "ACCESS"},         {IN_MODIFY, "MODIFY"},         {IN_ATTRIB, "ATTRIB"},
-    {IN_CLOSE_WRITE, "CLOSE_WRITE"}, {IN_CLOSE_NOWRITE, "CLOSE_NOWRITE"}, {IN_OPEN, "OPEN"},
-    {IN_MOVED_FROM, "MOVED_FROM"}, {IN_MOVED_TO, "MOVED_TO"},     {IN_CREATE, "CREATE"},
-    {IN_DELETE, "DELETE"},         {IN_DELETE_SELF, "DELETE_SELF"}, {IN_MOVE_SELF, "MOVE_SELF"},
-    {IN_UNMOUNT, "UNMOUNT"},       {IN_Q_OVERFLOW, "Q_OVERFLOW"}, {IN_IGNORED, "IGNORED"},
-    {IN_CLOSE, "CLOSE"},           {IN_ISDIR, "ISDIR"},
+    {IN_ACCESS, "ACCESS"},
+    {IN_MODIFY, "MODIFY"},
+    {IN_ATTRIB, "ATTRIB"},
+    {IN_CLOSE_WRITE, "CLOSE_WRITE"},
+    {IN_CLOSE_NOWRITE, "CLOSE_NOWRITE"},
+    {IN_OPEN, "OPEN"},
+    {IN_MOVED_FROM, "MOVED_FROM"},
+    {IN_MOVED_TO, "MOVED_TO"},
+    {IN_CREATE, "CREATE"},
+    {IN_DELETE, "DELETE"},
+    {IN_DELETE_SELF, "DELETE_SELF"},
+    {IN_MOVE_SELF, "MOVE_SELF"},
+    {IN_UNMOUNT, "UNMOUNT"},
+    {IN_Q_OVERFLOW, "Q_OVERFLOW"},
+    {IN_IGNORED, "IGNORED"},
+    {IN_CLOSE, "CLOSE"},
+    {IN_ISDIR, "ISDIR"},
 };
 
 static char* put(char* o, const char* s) {
@@ -139,7 +150,7 @@ static void print_events(void) {
       const struct inotify_event* e = (const struct inotify_event*)(ev + off);
       off += (ssize_t)(sizeof *e + e->len);
       if (e->wd < 0 || (size_t)e->wd >= wd_path_cap || !wd_path[e->wd]) continue;
-      if ((size_t)(out + sizeof out - o) < sizeof path + 512) {  /* room for the longest line */
+      if ((size_t)(out + sizeof out - o) < sizeof path + 512) { /* room for the longest line */
         write_all(out, (size_t)(o - out));
         o = out;
       }
