@@ -128,10 +128,10 @@ void Walker::walk_children_in_parallel(Shared& sh, State& mw) {
   rf.child_next = rf.child_end;  // every subdirectory of the root has been handled
 
   for (auto& w : states) {
-    if (sh.spec.keep_added) mw.added.insert(mw.added.end(), w->added.begin(), w->added.end());
     mw.warnings.insert(mw.warnings.end(), w->warnings.begin(), w->warnings.end());
   }
   if (error) throw *error;
+  if (!table_.keeps_order()) return;
   // Each task numbered its new entries 1..count in post-order; shift them so that the numbers run
   // on from one task to the next, as in one sequential walk.
   std::uint32_t base = mw.order;

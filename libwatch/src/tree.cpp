@@ -68,32 +68,38 @@ WatchId Tree::add(std::string_view path, const AddOptions& options) {
 
 // kNoWatch when the operand is a file (a file given to -r is watched as a file).
 WatchId Tree::walk_operand(const Root& root) {
-  std::vector<WatchId>& added = walker_.added();
-  added.clear();
-  const WalkResult r = walker_.walk_root(WalkSpec{.kind = WalkKind::setup,
-                                                  .mask = root.kmask,
-                                                  .exclude = &root.exclude,
-                                                  .prune = &root.options.prune,
-                                                  .keep_added = true,
-                                                  .progress = &root.options.progress},
-                                         root.operand, true);
+  const WalkResult r = walk_tracking_fresh(root);
   flush_warnings();
-  if (!r.error) {
-    added.clear();
-    return r.top;
-  }
+  bool nothing_added = true;
   // Nothing half-done: forget (and unwatch) what this call added before it failed.
-  for (auto it = added.rbegin(); it != added.rend(); ++it) {
-    if (!table_.contains(*it)) continue;
-    backend_.remove_watch(table_.wd(*it));
-    table_.release(*it);
-  }
-  const bool nothing_added = added.empty();
-  added.clear();
+  table_.take_fresh([&](WatchId id) {
+    if (!r.error) return;
+    nothing_added = false;
+    backend_.remove_watch(table_.wd(id));
+    table_.release(id);
+  });
+  if (!r.error) return r.top;
   if (r.error == ENOTDIR && nothing_added) return kNoWatch;
   // The operand itself, or the directory deeper in the tree where the walk had to stop.
   std::string where = r.error_path == with_slash(root.operand) ? root.operand : r.error_path;
   throw WatchError(r.error, root.operand, where);
+}
+
+// The setup walk of an operand, with the entries it adds marked fresh (for a roll-back).
+WalkResult Tree::walk_tracking_fresh(const Root& root) {
+  struct Tracking {
+    WatchTable& table;
+    explicit Tracking(WatchTable& t) : table(t) { table.track_fresh(true); }
+    ~Tracking() { table.track_fresh(false); }
+    Tracking(const Tracking&) = delete;
+    Tracking& operator=(const Tracking&) = delete;
+  } tracking(table_);
+  return walker_.walk_root(WalkSpec{.kind = WalkKind::setup,
+                                    .mask = root.kmask,
+                                    .exclude = &root.exclude,
+                                    .prune = &root.options.prune,
+                                    .progress = &root.options.progress},
+                           root.operand, true);
 }
 
 WatchId Tree::watch_operand(const Root& root) {
@@ -178,12 +184,9 @@ void Tree::rescan_root(Root& root) {
     backend_.root_added(wd);
     return;
   }
-  const WalkResult r = walker_.walk_root(WalkSpec{.kind = WalkKind::rescan,
-                                                  .mask = root.kmask,
-                                                  .exclude = &root.exclude,
-                                                  .prune = &root.options.prune,
-                                                  .keep_added = false},
-                                         root.operand, false);
+  const WalkResult r = walker_.walk_root(
+      WalkSpec{.kind = WalkKind::rescan, .mask = root.kmask, .exclude = &root.exclude, .prune = &root.options.prune},
+      root.operand, false);
   flush_warnings();
   if (r.error) {
     if (!vanished(r.error)) warn(Warning::Kind::rescan_failed, r.error, with_slash(root.operand));
@@ -248,12 +251,10 @@ Tree::Resolve Tree::resolve_arrival(WatchId placeholder, bool last_try) {
     return Resolve::done;
   }
   table_.discard_placeholder(placeholder);
-  const WalkResult r = walker_.walk_child(WalkSpec{.kind = WalkKind::arrival,
-                                                   .mask = root->kmask,
-                                                   .exclude = &root->exclude,
-                                                   .prune = &root->options.prune,
-                                                   .keep_added = false},
-                                          pfd.get(), parent, parent_path, leaf, synth_);
+  const WalkResult r = walker_.walk_child(
+      WalkSpec{
+          .kind = WalkKind::arrival, .mask = root->kmask, .exclude = &root->exclude, .prune = &root->options.prune},
+      pfd.get(), parent, parent_path, leaf, synth_);
   flush_warnings();
   if (r.error && !vanished(r.error))  // (vanished: gone before it was reached)
     warn(Warning::Kind::new_directory, r.error, with_slash(r.error_path));

@@ -58,6 +58,7 @@ class Tree final : public MoveTracker::World {
   void rekey(Root& root, WatchId id);
   void rescan_root(Root& root);
   WatchId walk_operand(const Root& root);
+  WalkResult walk_tracking_fresh(const Root& root);
   WatchId watch_operand(const Root& root);
   void flush_warnings();
   void warn(Warning::Kind kind, int err, std::string path);

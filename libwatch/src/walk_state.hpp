@@ -38,7 +38,6 @@ class Walker::State {
   std::string path;               // the directory being visited
   std::uint32_t order = 0;        // post-order counter of this walker
   WatchId top = kNoWatch;         // the first entry this walk entered
-  std::vector<WatchId> added;     // new entries (WalkSpec::keep_added)
   std::vector<Warning> warnings;  // handed to the caller by the thread that owns the Watcher
   bool pumps = false;             // this walker's thread owns the Watcher: it pumps the reader
 

@@ -148,7 +148,6 @@ bool Walker::State::enter(Shared& sh, int pfd, const char* open_name, WatchId pa
     if (sh.upgrade) upgrade(sh, -1, wd, !is_root);
     return false;
   }
-  if (!existed && sh.spec.keep_added) added.push_back(id);
   const std::size_t names_size = child_names.size();
   const std::size_t begin = child_offs.size();
   read_entries(sh, fd.get(), id, wd);
@@ -181,7 +180,7 @@ void Walker::State::finish(Shared& sh, Frame& f) {
     if (sh.upgrade) upgrade(sh, -1, f.wd, !f.root);
   }
   // Post-order, like the reference's watch descriptors: inotifywatch sorts ties by it.
-  if (f.is_new) {
+  if (f.is_new && sh.owner.table_.keeps_order()) {
     std::unique_lock<std::mutex> l;
     if (sh.table_lock) l = std::unique_lock(*sh.table_lock);
     sh.owner.table_.set_order(f.id, ++order);
@@ -221,8 +220,6 @@ Walker::Walker(Backend& backend, WatchTable& table, bool hide_own_reads)
 }
 
 Walker::~Walker() = default;
-
-std::vector<WatchId>& Walker::added() noexcept { return main_->added; }
 
 std::vector<Warning> Walker::take_warnings() {
   std::vector<Warning> out;

@@ -33,7 +33,6 @@ struct WalkSpec {
   Mask mask = 0;                                                 // what the kernel is asked for
   const std::vector<std::string>* exclude = nullptr;             // '@' exclusions, without a trailing '/'
   const std::function<bool(std::string_view)>* prune = nullptr;  // AddOptions::prune
-  bool keep_added = false;                                       // record new entries (for a roll-back)
   const std::function<void(std::size_t)>* progress = nullptr;    // AddOptions::progress (setup)
 };
 
@@ -59,8 +58,6 @@ class Walker {
   WalkResult walk_child(const WalkSpec& spec, int parent_fd, WatchId parent, const std::string& parent_path,
                         std::string_view name, SyntheticQueue& synth);
 
-  // Entries the walks added since the last clear (spec.keep_added).
-  std::vector<WatchId>& added() noexcept;
   // Warnings of the walks so far (unreadable subdirectories), handed over once.
   std::vector<Warning> take_warnings();
   // Called every kPumpEveryDirs directories by the thread that owns the Watcher, and while it waits

@@ -27,25 +27,29 @@ WatchTable::WatchTable() : child_index_(kInitialIndex, kNoWatch) {}
 // ---- names ----
 
 std::uint32_t WatchTable::store_name(std::string_view name) {
-  auto off = static_cast<std::uint32_t>(names_.size());
-  names_.insert(names_.end(), name.begin(), name.end());
+  const std::size_t pos = names_size_ % kNameChunk;
+  if (pos + name.size() > kNameChunk) names_size_ += kNameChunk - pos;  // the rest of this chunk stays unused
+  const std::size_t chunk = names_size_ / kNameChunk;
+  // Not zeroed: a page becomes resident only once names are written into it.
+  if (chunk == name_chunks_.size()) name_chunks_.push_back(std::make_unique_for_overwrite<char[]>(kNameChunk));
+  auto off = static_cast<std::uint32_t>(names_size_);
+  std::memcpy(name_chunks_[chunk].get() + names_size_ % kNameChunk, name.data(), name.size());
+  names_size_ += name.size();
   return off;
 }
 
 void WatchTable::maybe_compact_names() {
   // Renames append new names and leave the old bytes behind; rebuild once they dominate.
-  if (dead_name_bytes_ < 65536 || dead_name_bytes_ * 2 < names_.size()) return;
-  std::vector<char> fresh;
-  fresh.reserve(names_.size() - dead_name_bytes_);
+  if (dead_name_bytes_ < 65536 || dead_name_bytes_ * 2 < names_size_) return;
+  std::vector<std::unique_ptr<char[]>> old;
+  old.swap(name_chunks_);
+  names_size_ = 0;
   for (WatchId id = 0; id < node_count_; ++id) {
     Node& n = node(id);
     if (!(n.flags & kUsed)) continue;
-    auto off = static_cast<std::uint32_t>(fresh.size());
-    fresh.insert(fresh.end(), names_.begin() + n.name_off, names_.begin() + n.name_off + n.name_len);
-    n.name_off = off;
+    const char* at = old[n.name_off / kNameChunk].get() + n.name_off % kNameChunk;
+    n.name_off = store_name({at, n.name_len});
   }
-  names_.swap(fresh);
-  names_.shrink_to_fit();
   dead_name_bytes_ = 0;
 }
 
@@ -58,7 +62,8 @@ WatchId WatchTable::alloc_node(int wd, WatchId parent, std::string_view name, st
     free_.pop_back();
   } else {
     id = static_cast<WatchId>(node_count_);
-    if ((node_count_ >> kPageBits) == node_pages_.size()) node_pages_.push_back(std::make_unique<Node[]>(kPageSize));
+    if ((node_count_ >> kPageBits) == node_pages_.size())
+      node_pages_.push_back(std::make_unique_for_overwrite<Node[]>(kPageSize));
     ++node_count_;
   }
   Node& n = node(id);
@@ -67,9 +72,9 @@ WatchId WatchTable::alloc_node(int wd, WatchId parent, std::string_view name, st
   n.first_child = n.next_sibling = n.prev_sibling = kNoWatch;
   n.name_off = store_name(name);
   n.name_len = static_cast<std::uint16_t>(name.size());
-  n.order = 0;
   n.epoch = epoch_;
-  n.flags = static_cast<std::uint8_t>(kUsed | flags);
+  n.flags = static_cast<std::uint8_t>(kUsed | flags | (fresh_ ? kFresh : 0));
+  if (keep_order_) set_order(id, 0);
   ++live_;
   return id;
 }
@@ -159,12 +164,19 @@ int WatchTable::wd(WatchId id) const noexcept { return contains(id) ? node(id).w
 WatchId WatchTable::parent(WatchId id) const noexcept { return contains(id) ? node(id).parent : kNoWatch; }
 std::string_view WatchTable::name(WatchId id) const noexcept {
   if (!contains(id)) return {};
-  return {names_.data() + node(id).name_off, node(id).name_len};
+  return {name_at(node(id).name_off), node(id).name_len};
 }
 bool WatchTable::is_root(WatchId id) const noexcept { return contains(id) && (node(id).flags & kRoot); }
-std::uint32_t WatchTable::order(WatchId id) const noexcept { return contains(id) ? node(id).order : 0; }
-void WatchTable::set_order(WatchId id, std::uint32_t order) noexcept {
-  if (contains(id)) node(id).order = order;
+std::uint32_t WatchTable::order(WatchId id) const noexcept {
+  const std::size_t page = id >> kPageBits;
+  if (!contains(id) || page >= order_pages_.size()) return 0;
+  return order_pages_[page][id & (kPageSize - 1)];
+}
+void WatchTable::set_order(WatchId id, std::uint32_t order) {
+  if (!keep_order_ || !contains(id)) return;
+  const std::size_t page = id >> kPageBits;
+  while (order_pages_.size() <= page) order_pages_.push_back(std::make_unique<std::uint32_t[]>(kPageSize));
+  order_pages_[page][id & (kPageSize - 1)] = order;
 }
 void WatchTable::mark(WatchId id) noexcept {
   if (contains(id)) node(id).epoch = epoch_;
@@ -194,7 +206,7 @@ bool WatchTable::move(WatchId id, WatchId new_parent, std::string_view new_name)
   WatchId old_parent = node(id).parent;
   unlink_child(id);
   Node& n = node(id);
-  if (new_name != std::string_view(names_.data() + n.name_off, n.name_len)) {
+  if (new_name != std::string_view(name_at(n.name_off), n.name_len)) {
     dead_name_bytes_ += n.name_len;
     n.name_off = store_name(new_name);
     n.name_len = static_cast<std::uint16_t>(new_name.size());
@@ -248,7 +260,7 @@ void WatchTable::append_path(WatchId id, std::string& out) const {
   for (WatchId a = id; a != kNoWatch; a = node(a).parent) scratch_.push_back(a);
   for (auto it = scratch_.rbegin(); it != scratch_.rend(); ++it) {
     const Node& n = node(*it);
-    out.append(names_.data() + n.name_off, n.name_len);
+    out.append(name_at(n.name_off), n.name_len);
     if (!(n.flags & kRoot)) out += '/';
   }
 }
@@ -264,7 +276,8 @@ std::size_t WatchTable::memory_bytes() const noexcept {
   for (const auto& p : wd_pages_)
     if (p.ids) wd_bytes += kPageSize * sizeof(WatchId);
   return node_pages_.size() * kPageSize * sizeof(Node) + node_pages_.capacity() * sizeof(void*) +
-         free_.capacity() * sizeof(WatchId) + names_.capacity() + wd_bytes + child_index_.capacity() * sizeof(WatchId);
+         order_pages_.size() * kPageSize * sizeof(std::uint32_t) + order_pages_.capacity() * sizeof(void*) +
+         free_.capacity() * sizeof(WatchId) + name_chunks_.size() * kNameChunk + wd_bytes + child_index_.bytes();
 }
 
 // ---- wd index ----
@@ -313,7 +326,7 @@ WatchId WatchTable::find_child(WatchId parent, std::string_view name) const noex
     if (id == kNoWatch) return kNoWatch;
     const Node& n = node(id);
     if (n.parent == parent && n.name_len == name.size() &&
-        std::memcmp(names_.data() + n.name_off, name.data(), name.size()) == 0)
+        std::memcmp(name_at(n.name_off), name.data(), name.size()) == 0)
       return id;
   }
 }
@@ -349,7 +362,7 @@ void WatchTable::child_erase(WatchId id) {
 }
 
 void WatchTable::grow_child() {
-  std::vector<WatchId> old(child_index_.size() * 2, kNoWatch);
+  SlotArray old(child_index_.size() * 2, kNoWatch);
   old.swap(child_index_);
   child_used_ = 0;
   for (WatchId id : old)

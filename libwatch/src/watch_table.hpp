@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "libwatch/event.hpp"
+#include "slot_array.hpp"
 
 namespace libwatch {
 
@@ -45,9 +46,19 @@ class WatchTable {
   WatchId parent(WatchId id) const noexcept;  // kNoWatch for a root
   std::string_view name(WatchId id) const noexcept;
   bool is_root(WatchId id) const noexcept;
-  // Creation order: a sequence number assigned by set_order(), used to sort ties stably.
+  // Creation order: a sequence number assigned by set_order(), used to sort ties stably. Kept
+  // (4 bytes a watch, in pages of their own) only once keep_order() is called: order() is 0 before.
+  void keep_order() noexcept { keep_order_ = true; }
+  bool keeps_order() const noexcept { return keep_order_; }
   std::uint32_t order(WatchId id) const noexcept;
-  void set_order(WatchId id, std::uint32_t order) noexcept;
+  void set_order(WatchId id, std::uint32_t order);
+
+  // Entries added while tracking fresh ones carry a mark until clear_fresh(), so that a failed
+  // walk can be rolled back without a list of what it added (4 bytes a watch at the peak).
+  void track_fresh(bool on) noexcept { fresh_ = on; }
+  // Calls f(id) for every marked entry still live, newest id first, and clears every mark.
+  template <class F>
+  void take_fresh(F&& f);
 
   // The name no longer leads to this entry (moved away, replaced, or named again by a newer entry);
   // find_child() stops finding it, but its own path is unchanged until move() places it again.
@@ -107,13 +118,20 @@ class WatchTable {
     WatchId next_sibling;
     WatchId prev_sibling;
     std::uint32_t name_off;
-    std::uint32_t order;
     std::uint16_t name_len;
     std::uint8_t epoch;
     std::uint8_t flags;
   };
-  static_assert(sizeof(Node) == 32);
-  enum : std::uint8_t { kUsed = 1, kRoot = 2, kDetached = 4, kPlaceholder = 8, kUnnamed = 16, kPinned = 32 };
+  static_assert(sizeof(Node) == 28);
+  enum : std::uint8_t {
+    kUsed = 1,
+    kRoot = 2,
+    kDetached = 4,
+    kPlaceholder = 8,
+    kUnnamed = 16,
+    kPinned = 32,
+    kFresh = 64,
+  };
 
   // Nodes live in fixed pages: no reallocation (and no doubled peak) as the table grows.
   static constexpr unsigned kPageBits = 12;
@@ -139,16 +157,26 @@ class WatchTable {
   void grow_child();
 
   std::vector<std::unique_ptr<Node[]>> node_pages_;
+  std::vector<std::unique_ptr<std::uint32_t[]>> order_pages_;  // keep_order(): the same pages as nodes
   std::size_t node_count_ = 0;
+  bool keep_order_ = false;
+  bool fresh_ = false;
   std::vector<WatchId> free_;
-  std::vector<char> names_;
+  // Names in chunks that never move: the arena grows without copying (no doubled peak) and a
+  // name never straddles two chunks, so an offset is chunk * kNameChunk + position.
+  static constexpr std::size_t kNameChunk = std::size_t{1} << 16;  // every name_len fits
+  const char* name_at(std::uint32_t off) const noexcept {
+    return name_chunks_[off / kNameChunk].get() + off % kNameChunk;
+  }
+  std::vector<std::unique_ptr<char[]>> name_chunks_;
+  std::size_t names_size_ = 0;  // the offset of the next name
   std::size_t dead_name_bytes_ = 0;
   struct WdPage {
     std::unique_ptr<WatchId[]> ids;  // kPageSize entries, kNoWatch when empty
     std::uint32_t used = 0;
   };
   std::vector<WdPage> wd_pages_;
-  std::vector<WatchId> child_index_;  // empty slot: kNoWatch
+  SlotArray child_index_;  // empty slot: kNoWatch
   std::size_t child_used_ = 0;
   std::size_t live_ = 0;
   std::uint64_t generation_ = 0;
@@ -182,6 +210,16 @@ void WatchTable::drop_subtree(WatchId id, F&& on_drop) {
   for (auto it = order.rbegin(); it != order.rend(); ++it) {
     if (live_at_(*it)) on_drop(*it, wd(*it));
     drop_one_(*it);
+  }
+}
+
+template <class F>
+void WatchTable::take_fresh(F&& f) {
+  for (WatchId id = static_cast<WatchId>(node_count_); id-- > 0;) {
+    Node& n = node(id);
+    if (!(n.flags & kFresh)) continue;
+    n.flags &= static_cast<std::uint8_t>(~kFresh);
+    if (live_at_(id)) f(id);
   }
 }
 

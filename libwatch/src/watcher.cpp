@@ -29,6 +29,7 @@ struct Watcher::Impl {
         tree(*backend, table, synth, opts.hide_own_reads),
         tracker(table, tree, opts.move_grace) {
     backend->attach(table);
+    if (opts.creation_order) table.keep_order();
     // Pending moves and arrivals hold ids: an id freed (and maybe handed out again) leaves them.
     table.set_free_hook([](void* self, WatchId id) { static_cast<Impl*>(self)->tracker.forget(id); }, this);
     // Long walks keep the kernel's queue from filling.

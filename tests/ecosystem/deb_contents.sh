@@ -30,10 +30,23 @@ has_relation() {
 [ -n "$(field Maintainer)" ] || fail "no Maintainer"
 [ -n "$(field Description)" ] || fail "no Description"
 depends=$(field Depends)
-for lib in libc6 libstdc++6; do
-  has_relation "$depends" "$lib" || fail "Depends: '$depends' lacks $lib"
+has_relation "$depends" libc6 || fail "Depends: '$depends' lacks libc6"
+# The C++ runtime and fmt are needed only when the programs link them shared
+# (LIBWATCH_STATIC_RUNTIME=OFF, or a sanitizer build): what the binaries name decides.
+dpkg-deb -x "$deb" "$work/root"
+for p in inotifywait inotifywatch inotifybatch; do
+  [ -f "$work/root/usr/bin/$p" ] || continue
+  libc=0
+  while read -r so; do
+    case "$so" in
+      libc.so.*) libc=1 ;;
+      libstdc++.so.*) has_relation "$depends" libstdc++6 || fail "Depends: '$depends' lacks libstdc++6 ($p needs $so)" ;;
+      libgcc_s.so.*) has_relation "$depends" libgcc-s1 || fail "Depends: '$depends' lacks libgcc-s1 ($p needs $so)" ;;
+      libfmt.so.*) [[ $depends == *libfmt* ]] || fail "Depends: '$depends' lacks libfmt ($p needs $so)" ;;
+    esac
+  done < <(readelf -d "$work/root/usr/bin/$p" | sed -n 's/.*(NEEDED).*\[\(.*\)\]/\1/p')
+  [ "$libc" -eq 1 ] || fail "readelf -d finds no libc.so.6 among what $p needs"
 done
-[[ $depends == *libfmt* ]] || fail "Depends: '$depends' lacks libfmt (the programs link it dynamically)"
 has_relation "$(field Depends)" rsync && fail "rsync must be recommended, not required"
 has_relation "$(field Recommends)" rsync || fail "Recommends: '$(field Recommends)' lacks rsync"
 for f in Provides Conflicts Replaces; do
@@ -88,7 +101,6 @@ expect "./usr/lib/systemd/system/inotifysync@.service" -rw-r--r--
 expect "./usr/share/doc/libwatch/copyright" -rw-r--r--
 
 # ---- files configured at install time name /usr
-dpkg-deb -x "$deb" "$work/root"
 pc=$work/root/${libdir#./}/pkgconfig/libwatch.pc
 if [ -f "$pc" ]; then
   grep -qx 'prefix=/usr' "$pc" || fail "libwatch.pc: $(grep '^prefix=' "$pc"), expected prefix=/usr"

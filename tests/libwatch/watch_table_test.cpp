@@ -119,6 +119,7 @@ TEST(WatchTableTest, SameWdTwiceKeepsTheFirst) {
 
 TEST(WatchTableTest, OrderIsStored) {
   WatchTable t;
+  t.keep_order();
   WatchId r = t.add_root(1, "r", true);
   WatchId a = t.add_child(2, r, "a");
   t.set_order(r, 7);
@@ -444,3 +445,25 @@ TEST(WatchTableTest, MemoryPerWatchIsSmall) {
 }
 
 }  // namespace
+
+TEST(WatchTableTest, FreshEntriesAreListedNewestFirstOnceAndOnlyWhileTracked) {
+  WatchTable t;
+  WatchId r = t.add_root(1, "r", true);
+  t.track_fresh(true);
+  WatchId a = t.add_child(2, r, "a");
+  WatchId b = t.add_child(3, a, "b");
+  EXPECT_EQ(t.add_child(1, r, "again"), r);  // already known: not fresh
+  t.track_fresh(false);
+  WatchId c = t.add_child(4, r, "c");
+  std::vector<WatchId> got;
+  t.take_fresh([&](WatchId id) {
+    got.push_back(id);
+    t.release(id);
+  });
+  EXPECT_EQ(got, (std::vector<WatchId>{b, a}));
+  EXPECT_FALSE(t.contains(a));
+  EXPECT_TRUE(t.contains(c));
+  got.clear();
+  t.take_fresh([&](WatchId id) { got.push_back(id); });
+  EXPECT_TRUE(got.empty());
+}

@@ -133,7 +133,9 @@ TEST_F(WatcherTest, RecursiveSetupOfAWideTree) {
 TEST_F(WatcherTest, SetupOrderNumbersAreAPostOrder) {
   // order() numbers ties the way the reference's wds do: post-order, one subtree after another.
   make_wide_tree(root, 24);
-  Watcher w;
+  WatcherOptions numbered;
+  numbered.creation_order = true;
+  Watcher w(numbered);
   WatchId rid = w.add(root, opts(IN_CREATE, kRecursive));
   const WatchTable& t = table_of(w);
   std::set<std::uint32_t> seen;

@@ -137,6 +137,17 @@ void append_csv_field(std::string_view field, std::string& out) {
   out += '"';
 }
 
+std::string_view Format::events_text(libwatch::Mask mask, char sep) {
+  CachedText& c = texts_[(mask * 0x9E3779B1u) >> 29];  // the top 3 bits of a Fibonacci hash
+  if (!c.used || c.mask != mask || c.sep != sep) {
+    c.text = libwatch::mask_to_text(mask, sep);
+    c.mask = mask;
+    c.sep = sep;
+    c.used = true;
+  }
+  return c.text.view();
+}
+
 void Format::render(const EventView& ev, std::string& out) {
   if (csv_) {
     // An empty watched path (IN_Q_OVERFLOW) leaves out the first field and its comma.
@@ -144,7 +155,7 @@ void Format::render(const EventView& ev, std::string& out) {
       append_csv_field(ev.path, out);
       out += ',';
     }
-    append_csv_field(libwatch::mask_to_text(ev.mask, ',').view(), out);
+    append_csv_field(events_text(ev.mask, ','), out);
     out += ',';
     append_csv_field(ev.name, out);
     out += '\n';
@@ -165,7 +176,7 @@ void Format::render(const EventView& ev, std::string& out) {
         out.append(ev.name);
         break;
       case Kind::events:
-        out.append(libwatch::mask_to_text(ev.mask, p.sep).view());
+        out.append(events_text(ev.mask, p.sep));
         break;
       case Kind::cookie:
         fmt::format_to(std::back_inserter(out), "{:x}", ev.cookie);

@@ -181,6 +181,7 @@ class Run {
     prune_ = toolcommon::compile_prune(opts_.prune);
     libwatch::WatcherOptions wopts;
     wopts.backend = opts_.backend;
+    wopts.creation_order = true;    // ties in the table sort as the reference's wds
     wopts.lazy_directories = true;  // -S: ready at once whatever the tree size (issue 14)
     watcher_ = toolcommon::make_watcher(wopts);
     toolcommon::WatchList list = toolcommon::build_watch_list(opts_.fromfile, opts_.operands);

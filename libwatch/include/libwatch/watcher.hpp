@@ -97,6 +97,8 @@ struct WatcherOptions {
   // in between the caller's check of its flag and the wait (next() then returns nullopt with
   // interrupted() true). Unset: the wait keeps the thread's mask.
   std::optional<sigset_t> wait_sigmask;
+  // Number the watches for creation_order() (4 bytes a watch); without it creation_order() is 0.
+  bool creation_order = false;
 };
 
 struct Warning {
@@ -161,7 +163,8 @@ class Watcher {
   // The number of live watches at id and below it.
   std::size_t watches_under(WatchId id) const;
   // When the watch was set up, as a rank: a walk numbers its directories in post-order (as the
-  // reference's watch descriptors run), later watches follow. Sorts ties.
+  // reference's watch descriptors run), later watches follow. Sorts ties. Needs
+  // WatcherOptions::creation_order.
   std::uint32_t creation_order(WatchId id) const noexcept;
   // Every id is below this bound for now (to size an array indexed by id; it grows).
   std::size_t id_bound() const noexcept;
