@@ -10,6 +10,10 @@
 //   bench_run race     BIN DIR TRIALS GAP_US        mkdir -p t<i>/a/b/c; creat t<i>/a/b/c/f: misses
 //   bench_run rename   BIN DIR BIG DEEP             rename DIR/BIG, creat a file in DEEP below it: time, path
 //   bench_run latency  BIN DIR COUNT                write -> line read from the pipe, COUNT spaced events
+//   bench_run latency-pair REF OURS DIR COUNT [SAMPLES]  the same for both programs at once, writes
+//                                                   interleaved, one CPU; "TOOL KEY VALUE" lines (also
+//                                                   net of run-queue waits); SAMPLES: append every sample
+//   bench_run latency-pool SAMPLES                  p50/p99/max of every sample in SAMPLES, per tool
 //
 // BIN is inotifywait (ours or the reference; inotifywatch or bench_floor for setup). DIR must
 // exist; for drain, cpu and burst it must have been prepared with `bench_events prepare DIR`.
@@ -17,6 +21,7 @@
 // The generators are run from the directory this program lives in.
 #include <fcntl.h>
 #include <poll.h>
+#include <sched.h>
 #include <signal.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
@@ -711,40 +716,188 @@ int cmd_rename(const std::string& bin, const std::string& dir, const std::string
   return 0;
 }
 
+// One latency sample: pwrite one byte (a MODIFY) to fd, time until a line arrives on out_fd.
+double latency_sample(int fd, Child& c) {
+  char buf[4096];
+  const Ns t0 = now_ns();
+  if (::pwrite(fd, "x", 1, 0) != 1) fail("write to the latency file");
+  bool line = false;
+  while (!line) {
+    pollfd p{c.out_fd(), POLLIN, 0};
+    if (::poll(&p, 1, 10000) <= 0) fail("no line within 10 s of a write; stderr: " + c.err_text());
+    ssize_t n = ::read(c.out_fd(), buf, sizeof buf);
+    if (n <= 0) fail("the watcher closed its output; stderr: " + c.err_text());
+    line = std::memchr(buf, '\n', static_cast<std::size_t>(n)) != nullptr;
+  }
+  return static_cast<double>(now_ns() - t0) / 1e3;
+}
+
+// The time a thread has spent runnable but waiting for a CPU (run_delay, the second field of
+// /proc/PID/schedstat; sched-stats.rst), read again and again through one descriptor.
+class RunDelay {
+ public:
+  explicit RunDelay(pid_t pid)
+      : fd_(::open(("/proc/" + std::to_string(pid) + "/schedstat").c_str(), O_RDONLY | O_CLOEXEC)) {
+    if (fd_ < 0) fail("open /proc/PID/schedstat");
+  }
+  RunDelay(const RunDelay&) = delete;
+  RunDelay& operator=(const RunDelay&) = delete;
+  ~RunDelay() { ::close(fd_); }
+  Ns now() const {
+    char buf[128];
+    ssize_t n = ::pread(fd_, buf, sizeof buf - 1, 0);
+    if (n <= 0) fail("read /proc/PID/schedstat");
+    buf[n] = '\0';
+    char* end = nullptr;
+    std::strtoll(buf, &end, 10);
+    return std::strtoll(end, nullptr, 10);
+  }
+
+ private:
+  int fd_;
+};
+
+// The p-th quantile of sorted samples (the sample at rank floor(p * n)).
+double quantile(const std::vector<double>& sorted, double p) {
+  return sorted[std::min(sorted.size() - 1, static_cast<std::size_t>(p * static_cast<double>(sorted.size())))];
+}
+
+void out_percentiles(const char* prefix, std::vector<double> us, bool with_max = true) {
+  std::sort(us.begin(), us.end());
+  const std::string p = prefix;
+  out((p + "p50_us").c_str(), quantile(us, 0.50));
+  out((p + "p99_us").c_str(), quantile(us, 0.99));
+  if (with_max) out((p + "max_us").c_str(), us.back());
+}
+
+// The pause after a latency sample: 1-3 ms, from one seeded sequence, the same for every program.
+constexpr int kMinGapUs = 1000, kMaxGapUs = 3000;
+constexpr unsigned kGapSeed = 12345;
+// Between "Watches established." and the first write: the watcher reaches its wait.
+constexpr Ns kSettleNs = 200 * 1000000LL;
+
 int cmd_latency(const std::string& bin, const std::string& dir, unsigned long count) {
   const std::string file = dir + "/latency-file";
   int fd = ::open(file.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   if (fd < 0) fail("creat " + file);
   Child c(watcher_argv(bin, {"-m", "-r", dir}), Out::pipe);
   c.wait_stderr_line(kEstablished, now_ns() + 60 * kSecond);
-  sleep_ns(200 * kMs);
-  std::mt19937 rng(12345);  // the same spacing for every program
-  std::uniform_int_distribution<int> gap_us(1000, 3000);
+  sleep_ns(kSettleNs);
+  std::mt19937 rng(kGapSeed);
+  std::uniform_int_distribution<int> gap_us(kMinGapUs, kMaxGapUs);
   std::vector<double> us;
   us.reserve(count);
-  char buf[4096];
   for (unsigned long i = 0; i < count; ++i) {
-    const Ns t0 = now_ns();
-    if (::pwrite(fd, "x", 1, 0) != 1) fail("write " + file);  // one MODIFY
-    bool line = false;
-    while (!line) {
-      pollfd p{c.out_fd(), POLLIN, 0};
-      if (::poll(&p, 1, 10000) <= 0) fail("no line within 10 s of a write; stderr: " + c.err_text());
-      ssize_t n = ::read(c.out_fd(), buf, sizeof buf);
-      if (n <= 0) fail("the watcher closed its output; stderr: " + c.err_text());
-      line = std::memchr(buf, '\n', static_cast<std::size_t>(n)) != nullptr;
-    }
-    us.push_back(static_cast<double>(now_ns() - t0) / 1e3);
+    us.push_back(latency_sample(fd, c));
     sleep_ns(static_cast<Ns>(gap_us(rng)) * 1000);
   }
   ::close(fd);
-  std::sort(us.begin(), us.end());
-  auto pct = [&](double p) {
-    return us[std::min(us.size() - 1, static_cast<std::size_t>(p * static_cast<double>(us.size())))];
+  out_percentiles("", us);
+  return 0;
+}
+
+// Pins this process (and so the watchers it starts next) to the last CPU it may run on: the two
+// watchers and the writer share one CPU and its load, instead of each watcher sticking to the CPU
+// it first woke on (0-1 migrations per trial) and measuring that CPU's neighbours. On 2 CPUs under
+// load, pooled runs (7 x 1,000) gave p99 ratios 0.20, 0.90, 1.10 unpinned, 0.69-0.95 with the
+// writer on the other CPU (p50 100 us: cross-CPU wake-ups), 0.88-1.05 (5 runs) all on one CPU.
+void pin_to_one_cpu() {
+  cpu_set_t allowed;
+  CPU_ZERO(&allowed);
+  if (::sched_getaffinity(0, sizeof allowed, &allowed) != 0) fail("sched_getaffinity");
+  int last = -1;
+  for (int c = 0; c < CPU_SETSIZE; ++c)
+    if (CPU_ISSET(c, &allowed)) last = c;
+  cpu_set_t one;
+  CPU_ZERO(&one);
+  CPU_SET(last, &one);
+  if (::sched_setaffinity(0, sizeof one, &one) != 0) fail("sched_setaffinity");
+}
+
+// Both programs in one trial, sample by sample: each watches its own directory (DIR/ref,
+// DIR/ours), and the writes alternate between their files, 1-3 ms apart, the first of each pair
+// alternating too, so that both see the same machine at that grain; all three processes on one
+// CPU (pin_to_one_cpu). Prints "TOOL KEY VALUE" lines: p50, p99, max of COUNT samples each, the
+// same net of run-queue waits (net_*), CPU per event; with SAMPLES, appends every sample to that
+// file as "TOOL US NET_US" lines, for the pooled percentiles of several trials (latency-pool).
+int cmd_latency_pair(const std::string& ref_bin, const std::string& ours_bin, const std::string& dir,
+                     unsigned long count, const std::string& samples) {
+  struct Side {
+    const char* tool;
+    std::string bin;
+    int fd = -1;
+    std::optional<Child> child{};
+    std::vector<double> us{};
+    std::vector<double> net_us{};  // minus the run-queue waits of the watcher and the writer
+    std::optional<RunDelay> delay{};
+    Ns cpu_ns = 0;
   };
-  out("p50_us", pct(0.50));
-  out("p99_us", pct(0.99));
-  out("max_us", us.back());
+  Side sides[2] = {{.tool = "ref", .bin = ref_bin}, {.tool = "ours", .bin = ours_bin}};
+  pin_to_one_cpu();
+  for (Side& s : sides) {
+    const std::string d = dir + "/" + s.tool;
+    if (::mkdir(d.c_str(), 0755) != 0 && errno != EEXIST) fail("mkdir " + d + ": " + std::strerror(errno));
+    const std::string file = d + "/latency-file";
+    s.fd = ::open(file.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (s.fd < 0) fail("creat " + file);
+    s.child.emplace(watcher_argv(s.bin, {"-m", "-r", d}), Out::pipe);
+    s.child->wait_stderr_line(kEstablished, now_ns() + 60 * kSecond);
+    s.delay.emplace(s.child->pid());
+    s.us.reserve(count);
+    s.net_us.reserve(count);
+  }
+  sleep_ns(kSettleNs);
+  // The time the watcher and this writer were runnable but another task had the CPU: the load's
+  // share of a sample (the ms-long tail of a loaded machine is nearly all of it: 4.9 ms -> 110 us).
+  RunDelay self_delay(::getpid());
+  for (Side& s : sides) s.cpu_ns = cpu_ns(s.child->pid());
+  std::mt19937 rng(kGapSeed);
+  std::uniform_int_distribution<int> gap_us(kMinGapUs, kMaxGapUs);
+  for (unsigned long i = 0; i < count; ++i) {
+    for (unsigned k = 0; k < 2; ++k) {
+      Side& s = sides[(i + k) % 2];
+      const Ns waited = s.delay->now() + self_delay.now();
+      const double us = latency_sample(s.fd, *s.child);
+      s.us.push_back(us);
+      s.net_us.push_back(std::max(0.0, us - static_cast<double>(s.delay->now() + self_delay.now() - waited) / 1e3));
+      sleep_ns(static_cast<Ns>(gap_us(rng)) * 1000);
+    }
+  }
+  for (Side& s : sides) s.cpu_ns = cpu_ns(s.child->pid()) - s.cpu_ns;
+  std::FILE* f = samples.empty() ? nullptr : std::fopen(samples.c_str(), "a");
+  if (!samples.empty() && !f) fail("cannot append to " + samples);
+  for (Side& s : sides) {
+    ::close(s.fd);
+    if (f)
+      for (std::size_t j = 0; j < s.us.size(); ++j) std::fprintf(f, "%s %.3f %.3f\n", s.tool, s.us[j], s.net_us[j]);
+    out_percentiles((std::string(s.tool) + " ").c_str(), s.us);
+    out_percentiles((std::string(s.tool) + " net_").c_str(), s.net_us, false);
+    // user + system CPU of the watcher per event: what it does per event, whatever the load
+    out((std::string(s.tool) + " cpu_us_per_event").c_str(),
+        static_cast<double>(s.cpu_ns) / 1e3 / static_cast<double>(count));
+  }
+  if (f && std::fclose(f) != 0) fail("write " + samples);
+  return 0;
+}
+
+// The percentiles of every sample of SAMPLES (latency-pair's file), per tool: "TOOL KEY VALUE".
+int cmd_latency_pool(const std::string& samples) {
+  std::ifstream in(samples);
+  if (!in) fail("cannot read " + samples);
+  std::vector<double> by_tool[2], net[2];
+  const char* const tools[2] = {"ref", "ours"};
+  std::string tool;
+  double v, n;
+  while (in >> tool >> v >> n) {
+    by_tool[tool == "ours" ? 1 : 0].push_back(v);
+    net[tool == "ours" ? 1 : 0].push_back(n);
+  }
+  for (int t = 0; t < 2; ++t) {
+    if (by_tool[t].empty()) fail(std::string("no samples of ") + tools[t] + " in " + samples);
+    out_percentiles((std::string(tools[t]) + " ").c_str(), by_tool[t]);
+    out_percentiles((std::string(tools[t]) + " net_").c_str(), net[t], false);
+    out((std::string(tools[t]) + " samples").c_str(), static_cast<long long>(by_tool[t].size()));
+  }
   return 0;
 }
 
@@ -781,6 +934,14 @@ int dispatch(const std::vector<std::string>& a) {
   if (cmd == "latency") {
     need(4);
     return cmd_latency(a[1], a[2], parse_ulong(a[3]));
+  }
+  if (cmd == "latency-pair") {
+    if (a.size() != 5 && a.size() != 6) fail("wrong number of arguments for " + a[0]);
+    return cmd_latency_pair(a[1], a[2], a[3], parse_ulong(a[4]), a.size() == 6 ? a[5] : "");
+  }
+  if (cmd == "latency-pool") {
+    need(2);
+    return cmd_latency_pool(a[1]);
   }
   fail("unknown command " + cmd);
 }
