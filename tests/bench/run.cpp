@@ -892,8 +892,9 @@ int cmd_latency_pool(const std::string& samples) {
     by_tool[tool == "ours" ? 1 : 0].push_back(v);
     net[tool == "ours" ? 1 : 0].push_back(n);
   }
-  for (int t = 0; t < 2; ++t) {
+  for (int t = 0; t < 2; ++t)
     if (by_tool[t].empty()) fail(std::string("no samples of ") + tools[t] + " in " + samples);
+  for (int t = 0; t < 2; ++t) {
     out_percentiles((std::string(tools[t]) + " ").c_str(), by_tool[t]);
     out_percentiles((std::string(tools[t]) + " net_").c_str(), net[t], false);
     out((std::string(tools[t]) + " samples").c_str(), static_cast<long long>(by_tool[t].size()));
