@@ -64,7 +64,7 @@ std::optional<RawEvent> Reader::next() {
   return std::nullopt;
 }
 
-Reader::Wake Reader::wait(std::optional<Clock::time_point> until, PollFd also, const sigset_t* sigmask) {
+Reader::Wake Reader::wait(std::optional<Clock::time_point> until, PollFd also, const sigset_t* sigmask, bool kernel) {
   timespec ts{};
   timespec* tsp = nullptr;
   if (until) {
@@ -74,7 +74,8 @@ Reader::Wake Reader::wait(std::optional<Clock::time_point> until, PollFd also, c
     ts.tv_nsec = static_cast<long>(left % 1000000000);
     tsp = &ts;
   }
-  pollfd p[2] = {{.fd = backend_.fd(), .events = POLLIN, .revents = 0},
+  // poll(2) skips an entry with a negative fd.
+  pollfd p[2] = {{.fd = kernel ? backend_.fd() : -1, .events = POLLIN, .revents = 0},
                  {.fd = also.fd, .events = also.events, .revents = 0}};
   int r = ::ppoll(p, also.fd >= 0 ? 2 : 1, tsp, sigmask);
   if (r < 0) return errno == EINTR ? Wake::interrupted : Wake::timeout;

@@ -40,9 +40,11 @@ class Reader {
   std::size_t chunks() const noexcept { return queue_.size(); }
 
   enum class Wake { events, caller, timeout, interrupted };
-  // Wait until the kernel has events, the caller's descriptor is ready, until passes, or a signal
-  // arrives (ppoll(2) with sigmask, when given).
-  Wake wait(std::optional<Clock::time_point> until, PollFd also, const sigset_t* sigmask);
+  // Wait until the kernel has events (unless kernel is false), the caller's descriptor is ready,
+  // until passes, or a signal arrives (ppoll(2) with sigmask, when given).
+  Wake wait(std::optional<Clock::time_point> until, PollFd also, const sigset_t* sigmask, bool kernel = true);
+  // The userspace budget is spent: pump() reads nothing more.
+  bool full() const noexcept { return queued_ >= budget_; }
 
  private:
   Backend& backend_;
