@@ -1,9 +1,11 @@
 // The Reader: the only reader of the backend's descriptor. It moves bytes from the kernel into a
 // userspace queue of chunks, bounded by queue_bytes, and hands them to the backend's decoder one
-// event at a time. One thread of control: the Watcher's next() waits in wait(), and long work in
-// between (a walk) calls pump() every few directories, so that the kernel's queue never fills
-// while the userspace budget lasts. Once the budget is spent, pump() stops reading: the kernel's
-// queue fills and reports IN_Q_OVERFLOW, which is delivered and repaired like any other overflow.
+// event at a time. One thread of control: the Watcher's next() (and wait_ready(), for a caller's
+// full pipe) waits in wait(), and long work in between (a walk) calls pump() every few
+// directories, so that the kernel's queue never fills while the userspace budget lasts. Once the
+// budget is spent, pump() stops reading: the kernel's queue fills and reports IN_Q_OVERFLOW, which
+// is delivered and repaired like any other overflow. A backlog is read whole, into large chunks
+// (chunk_pool.hpp).
 #pragma once
 
 #include <signal.h>
