@@ -6,40 +6,37 @@
 
 namespace libwatch {
 
-Reader::Chunk Reader::fresh_chunk() {
-  if (!spare_.empty()) {
-    Chunk c = std::move(spare_.back());
-    spare_.pop_back();
-    c.size = 0;
-    return c;
-  }
-  // Not zeroed: a page is only touched (and resident) once the kernel writes events into it.
-  return Chunk{.data = std::unique_ptr<char[]>(new char[kChunkBytes]), .size = 0};
-}
-
 bool Reader::pump() {
   const std::size_t room_needed = backend_.min_read_room();
   bool got = false;
+  bool backlog = false;
   while (queued_ < budget_) {
-    if (queue_.empty() || kChunkBytes - queue_.back().size < room_needed) queue_.push_back(fresh_chunk());
+    if (queue_.empty() || queue_.back().capacity() - queue_.back().size < room_needed) {
+      // A large chunk only where the budget has room for it: a small budget is kept to a chunk.
+      const bool large = backlog && budget_ - queued_ >= Chunk::kLargeBytes;
+      queue_.push_back(pool_.take(large ? Chunk::Kind::large : Chunk::Kind::small));
+    }
     Chunk& c = queue_.back();
-    const std::size_t room = kChunkBytes - c.size;
-    ssize_t n = backend_.read(c.data.get() + c.size, room);
+    const std::size_t room = c.capacity() - c.size;
+    ssize_t n = backend_.read(c.data() + c.size, room);
     if (n <= 0) {
       // Nothing waiting (or an error, which the next wait reports again).
       drained_ = true;
       break;
     }
-    c.size += static_cast<std::size_t>(n);
-    queued_ += static_cast<std::size_t>(n);
+    const auto got_bytes = static_cast<std::size_t>(n);
+    c.size += got_bytes;
+    queued_ += got_bytes;
     got = true;
     // A read that left room for another event took everything there was.
-    drained_ = room - static_cast<std::size_t>(n) >= room_needed;
+    drained_ = room - got_bytes >= room_needed;
     if (drained_) break;
+    // A whole small chunk's worth came at once: the kernel holds a backlog, not a trickle.
+    backlog = got_bytes > Chunk::kSmallBytes - room_needed;
   }
   if (got) read_time_ = Clock::now();
   if (!queue_.empty() && queue_.back().size == 0 && queue_.size() > 1) {
-    spare_.push_back(std::move(queue_.back()));
+    pool_.give(std::move(queue_.back()));
     queue_.pop_back();
   }
   return got;
@@ -48,7 +45,7 @@ bool Reader::pump() {
 std::optional<RawEvent> Reader::next() {
   while (!queue_.empty()) {
     Chunk& c = queue_.front();
-    std::span<const char> bytes(c.data.get() + pos_, c.size - pos_);
+    std::span<const char> bytes(c.data() + pos_, c.size - pos_);
     if (auto ev = backend_.decode(bytes)) {
       pos_ = c.size - bytes.size();
       return ev;
@@ -56,17 +53,18 @@ std::optional<RawEvent> Reader::next() {
     // The front chunk is used up; the previous event (the last one referring to it) is done with.
     queued_ -= c.size;
     pos_ = 0;
-    if (queue_.size() == 1) {
+    if (queue_.size() == 1 && !c.large()) {
       c.size = 0;  // kept for the next read
       return std::nullopt;
     }
-    if (spare_.size() < kSpareChunks) spare_.push_back(std::move(c));
+    // A large chunk is not kept as the last one: the RSS of a burst does not stay.
+    pool_.give(std::move(c));
     queue_.pop_front();
   }
   return std::nullopt;
 }
 
-Reader::Wake Reader::wait(std::optional<Clock::time_point> until, PollFd also, const sigset_t* sigmask) {
+Reader::Wake Reader::wait(std::optional<Clock::time_point> until, PollFd also, const sigset_t* sigmask, bool kernel) {
   timespec ts{};
   timespec* tsp = nullptr;
   if (until) {
@@ -76,7 +74,8 @@ Reader::Wake Reader::wait(std::optional<Clock::time_point> until, PollFd also, c
     ts.tv_nsec = static_cast<long>(left % 1000000000);
     tsp = &ts;
   }
-  pollfd p[2] = {{.fd = backend_.fd(), .events = POLLIN, .revents = 0},
+  // poll(2) skips an entry with a negative fd.
+  pollfd p[2] = {{.fd = kernel ? backend_.fd() : -1, .events = POLLIN, .revents = 0},
                  {.fd = also.fd, .events = also.events, .revents = 0}};
   int r = ::ppoll(p, also.fd >= 0 ? 2 : 1, tsp, sigmask);
   if (r < 0) return errno == EINTR ? Wake::interrupted : Wake::timeout;

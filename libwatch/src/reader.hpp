@@ -1,9 +1,11 @@
 // The Reader: the only reader of the backend's descriptor. It moves bytes from the kernel into a
 // userspace queue of chunks, bounded by queue_bytes, and hands them to the backend's decoder one
-// event at a time. One thread of control: the Watcher's next() waits in wait(), and long work in
-// between (a walk) calls pump() every few directories, so that the kernel's queue never fills
-// while the userspace budget lasts. Once the budget is spent, pump() stops reading: the kernel's
-// queue fills and reports IN_Q_OVERFLOW, which is delivered and repaired like any other overflow.
+// event at a time. One thread of control: the Watcher's next() (and wait_ready(), for a caller's
+// full pipe) waits in wait(), and long work in between (a walk) calls pump() every few
+// directories, so that the kernel's queue never fills while the userspace budget lasts. Once the
+// budget is spent, pump() stops reading: the kernel's queue fills and reports IN_Q_OVERFLOW, which
+// is delivered and repaired like any other overflow. A backlog is read whole, into large chunks
+// (chunk_pool.hpp).
 #pragma once
 
 #include <signal.h>
@@ -11,11 +13,10 @@
 #include <chrono>
 #include <cstddef>
 #include <deque>
-#include <memory>
 #include <optional>
-#include <vector>
 
 #include "backend.hpp"
+#include "chunk_pool.hpp"
 #include "libwatch/watcher.hpp"
 
 namespace libwatch {
@@ -37,27 +38,21 @@ class Reader {
   // When the last bytes were read.
   Clock::time_point read_time() const noexcept { return read_time_; }
   std::size_t queued_bytes() const noexcept { return queued_; }
+  // Chunks in the queue (their sizes follow ChunkPool's rule: small for a trickle).
+  std::size_t chunks() const noexcept { return queue_.size(); }
 
   enum class Wake { events, caller, timeout, interrupted };
-  // Wait until the kernel has events, the caller's descriptor is ready, until passes, or a signal
-  // arrives (ppoll(2) with sigmask, when given).
-  Wake wait(std::optional<Clock::time_point> until, PollFd also, const sigset_t* sigmask);
+  // Wait until the kernel has events (unless kernel is false), the caller's descriptor is ready,
+  // until passes, or a signal arrives (ppoll(2) with sigmask, when given).
+  Wake wait(std::optional<Clock::time_point> until, PollFd also, const sigset_t* sigmask, bool kernel = true);
+  // The userspace budget is spent: pump() reads nothing more.
+  bool full() const noexcept { return queued_ >= budget_; }
 
  private:
-  // A chunk is written by read() at size and read by decode() from pos_ (the front chunk only).
-  static constexpr std::size_t kChunkBytes = 64 * 1024;
-  // Consumed chunks kept for reuse: enough for a stream that never pauses, little for a burst.
-  static constexpr std::size_t kSpareChunks = 4;
-  struct Chunk {
-    std::unique_ptr<char[]> data;
-    std::size_t size = 0;
-  };
-  Chunk fresh_chunk();
-
   Backend& backend_;
   const std::size_t budget_;
-  std::deque<Chunk> queue_;
-  std::vector<Chunk> spare_;
+  std::deque<Chunk> queue_;  // written at the back, read by next() from pos_ in the front
+  ChunkPool pool_;
   std::size_t pos_ = 0;
   std::size_t queued_ = 0;  // bytes in the queue, consumed or not, until their chunk is done
   bool drained_ = false;

@@ -130,6 +130,23 @@ std::optional<Event> Watcher::next(std::optional<Clock::time_point> deadline) {
   }
 }
 
+bool Watcher::wait_ready(PollFd fd) {
+  Impl& I = *impl_;
+  for (;;) {
+    // Once the budget is spent the kernel's queue is left to fill (and overflow, reported as usual).
+    switch (I.reader.wait(std::nullopt, fd, I.wait_sigmask(), !I.reader.full())) {
+      case Reader::Wake::events:
+        I.reader.pump();
+        continue;
+      case Reader::Wake::interrupted:
+        return false;
+      case Reader::Wake::caller:
+      case Reader::Wake::timeout:  // (a failed poll: the caller's next write finds out why)
+        return true;
+    }
+  }
+}
+
 void Watcher::append_path(WatchId id, std::string& out) const { impl_->table.append_path(id, out); }
 std::string Watcher::path(WatchId id) const { return impl_->table.path(id); }
 std::string_view Watcher::cached_path(WatchId id) { return impl_->paths.get(impl_->table, id); }

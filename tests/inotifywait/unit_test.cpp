@@ -50,6 +50,29 @@ TEST(IwFormat, DefaultHasTrailingSpaceForTheWatchedObject) {
   EXPECT_EQ(render(Format::default_format(), {"", "", IN_Q_OVERFLOW, 0}), " Q_OVERFLOW \n");
 }
 
+// The events text comes from a cache with a slot per event bit: every one-bit mask, with and
+// without IN_ISDIR, in turn and again, with two separators in one format, reads as composed; so do
+// masks of several bits (not cached).
+TEST(IwFormat, EventsTextOfEveryMaskAsComposed) {
+  Format f = Format::custom("%e|%:e", true, "");
+  std::vector<libwatch::Mask> masks;
+  for (int bit = 0; bit < 16; ++bit) {
+    masks.push_back(libwatch::Mask{1} << bit);
+    masks.push_back((libwatch::Mask{1} << bit) | IN_ISDIR);
+  }
+  masks.push_back(IN_CLOSE_WRITE | IN_OPEN);
+  masks.push_back(IN_IGNORED | IN_UNMOUNT | IN_ISDIR);
+  for (int round = 0; round < 2; ++round)
+    for (libwatch::Mask m : masks) {
+      std::string out;
+      f.render({"d/", "a", m, 0}, out);
+      std::string want(libwatch::mask_to_text(m, ',').view());
+      want += '|';
+      want += libwatch::mask_to_text(m, ':').view();
+      EXPECT_EQ(out, want) << "mask " << m << " round " << round;
+    }
+}
+
 TEST(IwFormat, AllConversions) {
   auto f = Format::custom("[%w][%f][%e][%:e][%Xe][%c][%%][%z][%0][%n][%we][%.e]", false, "");
   std::string expected = "[d/][a][MOVED_FROM,ISDIR][MOVED_FROM:ISDIR][MOVED_FROMXISDIR][f43c][%][%z][";

@@ -6,6 +6,7 @@
 #include <pthread.h>
 #include <signal.h>
 #include <sys/inotify.h>
+#include <sys/ioctl.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -472,6 +473,49 @@ TEST_F(WatcherTest, IdleHandlerDescriptorIsWaitedForBesideTheKernel) {
   EXPECT_FALSE(w.next(Clock::now() + 20ms).has_value());
   EXPECT_TRUE(drained);
   EXPECT_GT(idle, before);
+}
+
+// Bytes the kernel still holds for the watcher (inotify(7), FIONREAD).
+int kernel_queued(const Watcher& w) {
+  int n = -1;
+  EXPECT_EQ(::ioctl(kernel_fd(w), FIONREAD, &n), 0) << std::strerror(errno);
+  return n;
+}
+
+TEST_F(WatcherTest, WaitReadyReadsTheKernelBeforeTheDescriptorIsReady) {
+  // A writer waiting for a full pipe waits in wait_ready: what the kernel queued meanwhile is read
+  // into our queue first (a pipe holding a byte stands for the pipe that has room again).
+  int p[2];
+  ASSERT_EQ(::pipe2(p, O_CLOEXEC | O_NONBLOCK), 0);
+  libwatch::Fd rd(p[0]), wr(p[1]);
+  ASSERT_EQ(::write(wr.get(), "x", 1), 1);
+  Watcher w;
+  w.add(root, opts(IN_CREATE));
+  for (int i = 0; i < 100; ++i) create_file(disk("f" + std::to_string(i)));
+  ASSERT_GT(kernel_queued(w), 0);
+  EXPECT_TRUE(w.wait_ready(PollFd{.fd = rd.get(), .events = POLLIN}));
+  EXPECT_EQ(kernel_queued(w), 0);
+  EXPECT_GT(libwatch::detail::Inspect::queued_bytes(w), 0u);
+  std::vector<Rec> ev;
+  ASSERT_TRUE(collect_until(w, ev, [](const std::vector<Rec>& v) { return v.size() == 100; })) << describe(ev);
+  for (int i = 0; i < 100; ++i) EXPECT_EQ(ev[static_cast<std::size_t>(i)].name, "f" + std::to_string(i));
+}
+
+TEST_F(WatcherTest, WaitReadyLeavesTheKernelQueueOnceTheBudgetIsSpent) {
+  // 4,000 events (128,000 bytes) and a budget of one byte: one read, then the wait is for the
+  // descriptor alone (no loop on a kernel queue it may not read), and the rest stays queued.
+  int p[2];
+  ASSERT_EQ(::pipe2(p, O_CLOEXEC | O_NONBLOCK), 0);
+  libwatch::Fd rd(p[0]), wr(p[1]);
+  ASSERT_EQ(::write(wr.get(), "x", 1), 1);
+  WatcherOptions o;
+  o.queue_bytes = 1;
+  Watcher w(o);
+  w.add(root, opts(IN_CREATE));
+  for (int i = 0; i < 4000; ++i) create_file(disk("file-" + std::to_string(10000 + i)));
+  EXPECT_TRUE(w.wait_ready(PollFd{.fd = rd.get(), .events = POLLIN}));
+  EXPECT_GT(libwatch::detail::Inspect::queued_bytes(w), 0u);
+  EXPECT_GT(kernel_queued(w), 0);
 }
 
 TEST_P(BackendTest, NewDirectoryTreeIsReportedInOrder) {

@@ -1,6 +1,10 @@
 #include "format.hpp"
 
+#include <sys/inotify.h>
+
 #include <algorithm>
+#include <bit>
+#include <cstring>
 #include <iterator>
 
 #include <fmt/format.h>
@@ -138,14 +142,24 @@ void append_csv_field(std::string_view field, std::string& out) {
 }
 
 std::string_view Format::events_text(libwatch::Mask mask, char sep) {
-  CachedText& c = texts_[(mask * 0x9E3779B1u) >> 29];  // the top 3 bits of a Fibonacci hash
-  if (!c.used || c.mask != mask || c.sep != sep) {
-    c.text = libwatch::mask_to_text(mask, sep);
+  const libwatch::Mask bits = mask & ~static_cast<libwatch::Mask>(IN_ISDIR);
+  if (!std::has_single_bit(bits) || bits >= (libwatch::Mask{1} << kEventBits)) {
+    other_ = libwatch::mask_to_text(mask, sep);
+    return other_.view();
+  }
+  CachedText& c = texts_[static_cast<std::size_t>(std::countr_zero(bits)) + ((mask & IN_ISDIR) ? kEventBits : 0)];
+  if (c.size == 0 || c.mask != mask || c.sep != sep) {
+    const libwatch::MaskText t = libwatch::mask_to_text(mask, sep);
+    if (t.size == 0 || t.size > sizeof c.text) {
+      other_ = t;
+      return other_.view();
+    }
+    std::memcpy(c.text, t.data, t.size);
+    c.size = static_cast<std::uint8_t>(t.size);
     c.mask = mask;
     c.sep = sep;
-    c.used = true;
   }
-  return c.text.view();
+  return {c.text, c.size};
 }
 
 void Format::render(const EventView& ev, std::string& out) {

@@ -56,19 +56,23 @@ class Format {
   void add_literal(std::string_view text);
   void add(Kind kind, char sep = ',');
 
-  // The events text of a mask, from a small direct-mapped cache: a stream repeats a few masks, and
-  // composing it for every event was about 7% of inotifywait's user time in the drain (perf, issue 13).
+  // The events text of a mask, from a cache with one slot per event bit (with and without
+  // IN_ISDIR): composing it for every event was about 7% of inotifywait's user time in the drain
+  // (perf, issue 13), and an 8-slot hash had IN_CREATE and IN_MODIFY in one slot (40% of the drain's
+  // events composed again).
   std::string_view events_text(libwatch::Mask mask, char sep);
   struct CachedText {
     libwatch::Mask mask = 0;
     char sep = 0;
-    bool used = false;
-    libwatch::MaskText text;
+    std::uint8_t size = 0;  // 0: unused
+    char text[26];          // the longest one-bit text, "CLOSE_NOWRITE,CLOSE,ISDIR", fits
   };
-  static constexpr std::size_t kCachedTexts = 8;  // events_text() indexes by a 3-bit hash
+  static constexpr std::size_t kEventBits = 16;  // IN_ACCESS (bit 0) to IN_IGNORED (bit 15)
+  static constexpr std::size_t kCachedTexts = 2 * kEventBits;
 
   bool csv_ = false;
   std::array<CachedText, kCachedTexts> texts_{};
+  libwatch::MaskText other_;  // a mask of several event bits (rare): composed each time
   std::vector<Piece> pieces_;
   std::string literals_;
   std::vector<TimeText> time_;  // zero or one

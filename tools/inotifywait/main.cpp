@@ -160,11 +160,18 @@ int run(int argc, char** argv) {
     out.end_event();
   };
 
+  // A reader that falls behind: wait for it with the kernel read meanwhile, not with ever more
+  // output. Not from inside next() (the idle handler): next() waits for the pipe itself there.
+  bool idle = false;
+  out.wait_with([&](libwatch::PollFd fd) { return !idle && watcher->wait_ready(fd); });
   // Nothing more to deliver right now: let readers see what is buffered before the wait; what a
   // full pipe cannot take yet waits for POLLOUT beside the kernel, which is read meanwhile.
   watcher->on_idle([&] {
+    idle = true;
     rescan_record();
-    return out.flush_ready();
+    libwatch::PollFd pending = out.flush_ready();
+    idle = false;
+    return pending;
   });
   while (true) {
     auto ev = watcher->next(deadline);

@@ -56,8 +56,11 @@ void EventOutput::write_some(bool wait) {
     if (n < 0 && errno == EINTR) continue;
     if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
       // The reader is behind: hold the bytes unless told to wait or the budget is spent.
+      const int out = nonblocking_ ? nonblocking_.get() : fd_;
+      if (!wait && wait_ && buf_.size() - head_ >= kHoldBytes && wait_(libwatch::PollFd{.fd = out, .events = POLLOUT}))
+        continue;
       if (wait || buf_.size() - head_ >= kMaxHeldBytes) {
-        pollfd p{.fd = nonblocking_ ? nonblocking_.get() : fd_, .events = POLLOUT, .revents = 0};
+        pollfd p{.fd = out, .events = POLLOUT, .revents = 0};
         ::poll(&p, 1, -1);
         continue;
       }

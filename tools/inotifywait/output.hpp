@@ -5,6 +5,7 @@
 #include <sys/types.h>
 
 #include <cstddef>
+#include <functional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -17,17 +18,22 @@ namespace inotifywait {
 // Events are appended to buffer() and written out by flush() or flush_ready() (or by end_event()
 // once kFlushBytes or kMaxEvents are waiting). A reader that stalls must not stall us: libwatch
 // reads the kernel only while we come back to next(), so on a pipe or socket the bytes are written
-// without blocking and what the reader cannot take yet is held (up to kMaxHeldBytes, then writing
-// waits, and a kernel queue overflow is reported as usual). A failed write ends the program: a
-// reader that went away (EPIPE, when SIGPIPE is ignored; with the default disposition SIGPIPE ends
-// us first, as it ends the reference) exits quietly with status 1, any other error prints one
-// line and exits 1. A file that filled up mid-event is cut back to the last whole event.
+// without blocking and what the reader cannot take yet is held (up to kHoldBytes, then writing
+// waits in Watcher::wait_ready, which reads the kernel meanwhile; without that handler up to
+// kMaxHeldBytes, then writing waits, and a kernel queue overflow is reported as usual). A failed
+// write ends the program: a reader that went away (EPIPE, when SIGPIPE is ignored; with the
+// default disposition SIGPIPE ends us first, as it ends the reference) exits quietly with status
+// 1, any other error prints one line and exits 1. A file that filled up mid-event is cut back to
+// the last whole event.
 class EventOutput {
  public:
   static constexpr std::size_t kFlushBytes = 64 * 1024;
   static constexpr std::size_t kMaxEvents = 4096;
   // The same budget as libwatch's own queue (WatcherOptions::queue_bytes): over a million events.
   static constexpr std::size_t kMaxHeldBytes = std::size_t{64} << 20;
+  // With a wait_with() handler, what is held before writing waits in it: four pipes' worth, reused,
+  // where holding a whole 300,000-event drain (15 MB) had up to 3,300 page faults (perf, issue 13).
+  static constexpr std::size_t kHoldBytes = 4 * kFlushBytes;
 
   explicit EventOutput(int fd = 1);
   std::string& buffer() noexcept { return buf_; }
@@ -42,6 +48,10 @@ class EventOutput {
   // Writes what the reader takes now. Bytes left: the descriptor and POLLOUT, to wait for.
   libwatch::PollFd flush_ready();
   std::size_t writes() const noexcept { return writes_; }
+  // Where a full pipe is waited for once kHoldBytes are held (Watcher::wait_ready, which reads the
+  // kernel meanwhile); false: it did not wait, the bytes are held. Without it, up to kMaxHeldBytes
+  // are held.
+  void wait_with(std::function<bool(libwatch::PollFd)> wait) { wait_ = std::move(wait); }
 
  private:
   void write_some(bool wait);
@@ -57,6 +67,7 @@ class EventOutput {
   std::size_t events_ = 0;              // events appended since the last write
   std::vector<std::size_t> ends_;       // where each buffered event ends (blocking writes only)
   std::size_t writes_ = 0;
+  std::function<bool(libwatch::PollFd)> wait_;
 };
 
 // Diagnostics. "Routable" messages (setup lines, watch errors, runtime errors) go to syslog with

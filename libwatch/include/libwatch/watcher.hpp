@@ -144,6 +144,12 @@ class Watcher {
   // self-pipe, polled through the idle handler, ends the wait without a race).
   void interrupt() noexcept { interrupt_ = true; }
 
+  // Waits until fd is ready (poll(2) for fd.events), reading what the kernel queues meanwhile
+  // into the userspace queue (up to queue_bytes): a writer held up by a slow reader of its output
+  // waits here instead of buffering ever more output, and the kernel's queue does not overflow.
+  // False when a signal interrupted the wait (see WatcherOptions::wait_sigmask).
+  bool wait_ready(PollFd fd);
+
   // The watched path as printed for %w ("d/", "d/sub/", "f"; empty for kNoWatch).
   void append_path(WatchId id, std::string& out) const;
   std::string path(WatchId id) const;
