@@ -438,20 +438,6 @@ scenario_lockpair() {
     ((rc == 1)) || fail "'src $tl' ran beside 'src t1 t2' (exit $rc)"
     grep -q 'already syncing' "$T/err.log" || fail "no lock message: $(cat "$T/err.log")"
   done
-  # Refused without --once: its watcher, started before the locks are taken, ends with it, its
-  # run directory goes, and the pid file it was given is not written.
-  local tmp=$T/refused.tmp
-  mkdir "$tmp"
-  printf 'untouched\n' >"$T/refused.pid"
-  rc=0
-  TMPDIR=$tmp "$INOTIFYSYNC" --pid-file "$T/refused.pid" "$s" "$T/t1" 2>"$T/err.log" || rc=$?
-  ((rc == 1)) || fail "'src t1' ran beside 'src t1 t2' (exit $rc)"
-  grep -q 'already syncing' "$T/err.log" || fail "no lock message: $(cat "$T/err.log")"
-  [ "$(cat "$T/refused.pid")" = untouched ] || fail "the refused instance wrote its pid file"
-  [ -z "$(ls -A "$tmp")" ] || fail "the refused instance left its run directory: $(ls -A "$tmp")"
-  local procs
-  procs=$(ps -eo args=)
-  [[ $procs != *"--out=$tmp/"* ]] || fail "the refused instance left its watcher running"
   rc=0
   "$INOTIFYSYNC" --once "$s" "$T/t3" 2>"$T/err.log" || rc=$?
   ((rc == 0)) || fail "another target was locked too (exit $rc)"
