@@ -243,6 +243,9 @@ class Run {
       for (const std::string& line : toolcommon::remote_fs_warnings(path, opts_.recursive)) write_stderr(line);
     if (opts_.verbose) write_stderr(fmt::format("Total of {} watches.\n", w.watch_count() + extra_paths_));
     stats_.reserve(w.id_bound());
+    // Armed before the line that tells a script it may signal us: a SIGINT right after it must end
+    // the collection, not be taken for an impatient one during setup (and then wait for a second).
+    arm_stop_signals();
     write_stderr("Finished establishing watches, now collecting statistics.\n");
     if (opts_.verbose && opts_.timeout)
       write_stderr(fmt::format("Will listen for events for {} seconds.\n", opts_.timeout));
@@ -265,13 +268,15 @@ class Run {
     if (auto line = toolcommon::warning_message(warning)) write_stderr(*line);
   }
 
-  void collect() {
+  void arm_stop_signals() {
     install(SIGINT, on_stop, false);
     install(SIGTERM, on_stop, false);
     install(SIGHUP, on_stop, false);
     install(SIGUSR1, on_print, false);
     if (opts_.timeout) install(SIGALRM, on_stop, false);  // the reference's -t is an alarm(2)
+  }
 
+  void collect() {
     const auto start = Clock::now();
     std::optional<Clock::time_point> end;
     if (opts_.timeout) end = start + std::chrono::seconds(opts_.timeout);
