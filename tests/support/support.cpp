@@ -103,7 +103,13 @@ Process::Process(std::vector<std::string> argv) : Process(std::move(argv), Optio
 
 Process::Process(std::vector<std::string> argv, Options options) : argv_(std::move(argv)) {
   int out[2], err[2], in[2] = {-1, -1};
-  if (::pipe2(out, O_CLOEXEC) || ::pipe2(err, O_CLOEXEC)) fail("pipe");
+  if (::pipe2(out, O_CLOEXEC)) fail("pipe");
+  if (options.stderr_fd >= 0) {
+    err[0] = -1;
+    err[1] = options.stderr_fd;
+  } else if (::pipe2(err, O_CLOEXEC)) {
+    fail("pipe");
+  }
   if (options.stdin_data && ::pipe2(in, O_CLOEXEC)) fail("pipe");
   pid_ = ::fork();
   if (pid_ < 0) fail("fork");
@@ -117,6 +123,7 @@ Process::Process(std::vector<std::string> argv, Options options) : argv_(std::mo
     }
     ::dup2(out[1], 1);
     ::dup2(err[1], 2);
+    if (err[1] == 2) ::fcntl(2, F_SETFD, 0);  // dup2 onto itself would leave FD_CLOEXEC set
     ::signal(SIGPIPE, SIG_DFL);
     sigset_t none;
     sigemptyset(&none);
@@ -132,11 +139,11 @@ Process::Process(std::vector<std::string> argv, Options options) : argv_(std::mo
     ::_exit(127);
   }
   ::close(out[1]);
-  ::close(err[1]);
+  if (options.stderr_fd < 0) ::close(err[1]);  // the caller's fd stays the caller's
   out_fd_ = out[0];
   err_fd_ = err[0];
   ::fcntl(out_fd_, F_SETFL, O_NONBLOCK);
-  ::fcntl(err_fd_, F_SETFL, O_NONBLOCK);
+  if (err_fd_ >= 0) ::fcntl(err_fd_, F_SETFL, O_NONBLOCK);
   if (in[0] >= 0) {
     ::close(in[0]);
     const std::string& data = *options.stdin_data;

@@ -70,6 +70,7 @@ class Process {
     std::map<std::string, std::string> env;  // added to / overriding the environment
     std::optional<std::string> stdin_data;   // written then closed
     std::string argv0;                       // override argv[0] (exec -a)
+    int stderr_fd = -1;  // >= 0: the child's stderr is this fd, read by the caller (err() stays empty)
   };
   explicit Process(std::vector<std::string> argv);
   Process(std::vector<std::string> argv, Options options);
