@@ -1,13 +1,18 @@
 // Our inotifywatch on its own: options, messages, exit codes, signals, and the deliberate
 // differences from the reference (D2, D4, D6, D9, D10, D16, D17), with the expected bytes spelled out.
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
 #include <fstream>
 #include <string>
+#include <system_error>
 #include <thread>
 #include <vector>
 
@@ -494,6 +499,101 @@ TEST(Signals, OneSigintBeforeSetupOnlyWarns) {
   p.signal(SIGINT);
   EXPECT_EQ(p.wait().code, 0) << p.describe();
   EXPECT_EQ(p.out(), "total  close_write  open  create  filename\n3      1            1     1       d/\n");
+}
+
+// A pipe's two ends, closed on destruction.
+class Pipe {
+ public:
+  Pipe() {
+    int fds[2];
+    if (::pipe2(fds, O_CLOEXEC) != 0) throw std::system_error(errno, std::generic_category(), "pipe2");
+    read_ = fds[0];
+    write_ = fds[1];
+  }
+  ~Pipe() {
+    close_write();
+    ::close(read_);
+  }
+  Pipe(const Pipe&) = delete;
+  Pipe& operator=(const Pipe&) = delete;
+  int read_end() const { return read_; }
+  int write_end() const { return write_; }
+  void close_write() {
+    if (write_ >= 0) ::close(write_);
+    write_ = -1;
+  }
+
+ private:
+  int read_ = -1;
+  int write_ = -1;
+};
+
+// Whether pid's main thread sleeps in write(fd, _, count): /proc/PID/syscall shows the syscall a
+// sleeping task is in, then its arguments in hex ("running" for a task that is not asleep).
+bool asleep_in_write(pid_t pid, int fd, std::size_t count) {
+  std::ifstream f("/proc/" + std::to_string(pid) + "/syscall");
+  long nr = -1;
+  std::string arg0, arg1, arg2;
+  if (!(f >> nr >> arg0 >> arg1 >> arg2)) return false;
+  return nr == SYS_write && std::stoul(arg0, nullptr, 16) == static_cast<unsigned long>(fd) &&
+         std::stoul(arg2, nullptr, 16) == count;
+}
+
+// Reads fd until end of file, until what was read holds stop, or until the timeout.
+std::string read_until(int fd, std::string_view stop, std::chrono::milliseconds timeout) {
+  std::string got;
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  char buf[65536];
+  while (got.find(stop) == std::string::npos && std::chrono::steady_clock::now() < deadline) {
+    pollfd pfd{fd, POLLIN, 0};
+    if (::poll(&pfd, 1, 50) <= 0) continue;
+    const ssize_t n = ::read(fd, buf, sizeof buf);
+    if (n > 0) got.append(buf, static_cast<std::size_t>(n));
+    if (n == 0 || (n < 0 && errno != EINTR)) break;
+  }
+  return got;
+}
+
+// A SIGINT that arrives while the ready line is being written ends the collection (regression:
+// the collection's handlers were armed only after that line, so the setup's handler said "not
+// finished" and the program waited for a second signal). Deterministic: stderr is a one-page pipe
+// filled so that "Establishing watches...\n" still fits but the ready line does not, so the
+// program sleeps inside write(2, ready line) until the test reads; the signal is sent then.
+TEST(Signals, SigintDuringTheReadyLineEndsTheCollection) {
+  TempDir t("iwsig");
+  mkdir_p(t / "d");
+  Pipe err;
+  const int capacity = ::fcntl(err.write_end(), F_SETPIPE_SZ, 4096);  // rounded up to a page
+  ASSERT_GT(capacity, 0) << "F_SETPIPE_SZ: " << std::strerror(errno);
+  constexpr std::string_view kEstablishing = "Establishing watches...\n";
+  // One byte left after that line: a write of at most PIPE_BUF bytes waits until all of it fits.
+  const std::string filler(static_cast<std::size_t>(capacity) - kEstablishing.size() - 1, '.');
+  ASSERT_EQ(::write(err.write_end(), filler.data(), filler.size()), static_cast<ssize_t>(filler.size()));
+  Process::Options o;
+  o.cwd = t.path();
+  o.argv0 = kArgv0;
+  o.stderr_fd = err.write_end();
+  Process p({ours(), "d"}, o);
+  err.close_write();  // the child holds the only other copy: end of file when it is gone
+
+  const auto deadline = std::chrono::steady_clock::now() + testsupport::kDeadline;
+  while (!asleep_in_write(p.pid(), STDERR_FILENO, kReady.size())) {
+    ASSERT_LT(std::chrono::steady_clock::now(), deadline) << "never blocked writing the ready line\n" << p.describe();
+    std::this_thread::sleep_for(5ms);
+  }
+  p.signal(SIGINT);
+  // Read at once and on: whatever answers the signal is written to the same full pipe.
+  constexpr std::string_view kNotFinished = "No statistics have been collected";
+  std::string text = read_until(err.read_end(), kNotFinished, testsupport::kDeadline);
+  ASSERT_TRUE(text.starts_with(filler)) << text;
+  text.erase(0, filler.size());
+  // (No waiting for an exit after that message: the program would wait for a second signal.)
+  ASSERT_EQ(text.find(kNotFinished), std::string::npos) << "the SIGINT was taken for one during setup:\n" << text;
+  Exit e = p.wait();
+  EXPECT_TRUE(e.exited && e.code == 0) << p.describe() << text;
+  // The ready line whole: the stop handler has no SA_RESTART, so write_stderr retried on EINTR.
+  EXPECT_EQ(text, kStart + "No events occurred.\n");
+  EXPECT_EQ(p.out(), "");
 }
 
 TEST(Signals, TermDuringSetupKillsAndAlarmOnlyCountsWithTimeout) {
