@@ -28,8 +28,8 @@ using testsupport::mkdir_p;
 using testsupport::touch;
 using testsupport::write_file;
 
-constexpr std::string_view kReady = "Finished establishing watches, now collecting statistics.\n";
-const std::string kStart = "Establishing watches...\n" + std::string(kReady);
+constexpr std::string_view kReadyLine = "Finished establishing watches, now collecting statistics.\n";
+const std::string kStart = "Establishing watches...\n" + std::string(kReadyLine);
 
 testsupport::RunResult run_ours(const std::vector<std::string>& args, const std::string& cwd = "/") {
   std::vector<std::string> argv{ours()};
@@ -44,7 +44,7 @@ testsupport::RunResult run_ours(const std::vector<std::string>& args, const std:
 struct Running {
   Process p;
   Running(const std::vector<std::string>& args, const std::string& cwd) : p(start(ours(), args, cwd)) {
-    EXPECT_TRUE(p.wait_stderr(kReady)) << p.describe();
+    EXPECT_TRUE(p.wait_stderr(kReadyLine)) << p.describe();
   }
   void idle() { EXPECT_TRUE(wait_idle(p.pid())) << p.describe(); }
   Exit stop(int sig = SIGINT) {
@@ -191,11 +191,6 @@ testsupport::RunResult run_limited(const std::string& sysctl, int limit, const s
   return testsupport::run(std::move(argv), o);
 }
 
-bool user_namespaces_work() {
-  auto r = testsupport::run({"/usr/bin/unshare", "-U", "-r", "/bin/true"});
-  return r.exit.exited && r.exit.code == 0;
-}
-
 TEST(Cli, InitFailureNamesTheLimit) {
   if (!user_namespaces_work()) GTEST_SKIP() << "unshare -U -r is not available here";
   TempDir t("iwcli");
@@ -243,7 +238,7 @@ TEST(Cli, TimeoutEndsCollection) {
   TempDir t("iwcli");
   mkdir_p(t / "d");
   Process p = start(ours(), {"-t", "1", "-e", "create", "d"}, t.path());
-  ASSERT_TRUE(p.wait_stderr(kReady)) << p.describe();
+  ASSERT_TRUE(p.wait_stderr(kReadyLine)) << p.describe();
   auto begin = std::chrono::steady_clock::now();
   touch(t / "d/x");
   auto e = p.wait();
@@ -311,7 +306,7 @@ TEST(Cli, D17AccessSortsByTheAccessColumn) {
   const std::vector<std::string> args{"-d", "access", "-e", "access,create", "a", "b"};
   auto run_side = [&](const std::string& program) {
     Process p = start(program, args, t.path());
-    EXPECT_TRUE(p.wait_stderr(kReady)) << p.describe();
+    EXPECT_TRUE(p.wait_stderr(kReadyLine)) << p.describe();
     // a: 3 creates, no access (total 3); b: 1 access (total 1).
     for (const char* f : {"a/1", "a/2", "a/3"}) touch(t / f);
     EXPECT_EQ(testsupport::read_file(t / "b/f"), "x");
@@ -493,7 +488,7 @@ TEST(Signals, OneSigintBeforeSetupOnlyWarns) {
   ASSERT_TRUE(p.wait_stderr("interrupt me again.\n")) << p.describe();
   ASSERT_EQ(::write(w, "d\n", 2), 2);
   ::close(w);
-  ASSERT_TRUE(p.wait_stderr(kReady)) << p.describe();
+  ASSERT_TRUE(p.wait_stderr(kReadyLine)) << p.describe();
   touch(t / "d/x");
   ASSERT_TRUE(wait_idle(p.pid()));
   p.signal(SIGINT);
@@ -577,7 +572,7 @@ TEST(Signals, SigintDuringTheReadyLineEndsTheCollection) {
   err.close_write();  // the child holds the only other copy: end of file when it is gone
 
   const auto deadline = std::chrono::steady_clock::now() + testsupport::kDeadline;
-  while (!asleep_in_write(p.pid(), STDERR_FILENO, kReady.size())) {
+  while (!asleep_in_write(p.pid(), STDERR_FILENO, kReadyLine.size())) {
     ASSERT_LT(std::chrono::steady_clock::now(), deadline) << "never blocked writing the ready line\n" << p.describe();
     std::this_thread::sleep_for(5ms);
   }

@@ -632,11 +632,6 @@ TEST(CompareSetup, SigtermBeforeWatchesExistKills) {
   EXPECT_EQ(exits[1].signal, exits[0].signal);
 }
 
-bool user_namespaces_work() {
-  auto r = testsupport::run({"/usr/bin/unshare", "-U", "-r", "/bin/true"});
-  return r.exit.exited && r.exit.code == 0;
-}
-
 // program run in a new user namespace whose inotify limit sysctl is set to limit.
 Sequence limited(std::string sysctl, int limit, std::vector<std::string> args, Fn prepare) {
   return [=](const std::string& program, const std::string& root) {

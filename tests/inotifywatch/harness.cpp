@@ -89,6 +89,11 @@ std::optional<std::size_t> queued_inotify_bytes(pid_t pid) {
   return total;
 }
 
+bool user_namespaces_work() {
+  auto r = testsupport::run({"/usr/bin/unshare", "-U", "-r", "/bin/true"});
+  return r.exit.exited && r.exit.code == 0;
+}
+
 bool wait_idle(pid_t pid, std::chrono::milliseconds timeout) {
   const bool can_count = queued_inotify_bytes(pid).has_value();
   // Without the queue size, only sleeping threads can be seen: ask for a longer quiet spell.

@@ -33,6 +33,9 @@ inline constexpr const char* kArgv0 = "inotifywatch";
 // CAP_SYS_PTRACE); without it only the sleeping threads are checked, for longer.
 bool wait_idle(pid_t pid, std::chrono::milliseconds timeout = testsupport::kDeadline);
 
+// True when `unshare -U -r` works here (the tests that set an inotify limit in a user namespace).
+bool user_namespaces_work();
+
 // Bytes queued on the inotify instances of pid, or nullopt when that cannot be read here.
 std::optional<std::size_t> queued_inotify_bytes(pid_t pid);
 
