@@ -758,10 +758,6 @@ scenario_vanished() {
   [ "$SYNC_RC" = 0 ] || fail "exit status $SYNC_RC after SIGTERM"
 }
 
-scenario_shellcheck() {
-  shellcheck -x "$repo/scripts/inotifysync" "$here/lib.sh" "$here/scenarios.sh" "$here/safety.sh" "$here"/measure*.sh
-}
-
 name=${1:?usage: scenarios.sh NAME}
 declare -F "scenario_$name" >/dev/null || { printf 'unknown scenario %s\n' "$name" >&2; exit 2; }
 note "inotifywait: $INOTIFYSYNC_INOTIFYWAIT"
