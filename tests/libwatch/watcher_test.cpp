@@ -19,6 +19,7 @@
 #include <functional>
 #include <set>
 #include <string>
+#include <system_error>
 #include <thread>
 #include <vector>
 
@@ -482,18 +483,28 @@ int kernel_queued(const Watcher& w) {
   return n;
 }
 
+// A pipe holding a byte: a descriptor that wait_ready finds ready at once (the full pipe that has
+// room again).
+struct ReadyPipe {
+  libwatch::Fd read, write;
+};
+ReadyPipe ready_pipe() {
+  int p[2];
+  if (::pipe2(p, O_CLOEXEC | O_NONBLOCK) != 0) throw std::system_error(errno, std::generic_category(), "pipe2");
+  ReadyPipe r{.read = libwatch::Fd(p[0]), .write = libwatch::Fd(p[1])};
+  if (::write(r.write.get(), "x", 1) != 1) throw std::system_error(errno, std::generic_category(), "write");
+  return r;
+}
+
 TEST_F(WatcherTest, WaitReadyReadsTheKernelBeforeTheDescriptorIsReady) {
   // A writer waiting for a full pipe waits in wait_ready: what the kernel queued meanwhile is read
   // into our queue first (a pipe holding a byte stands for the pipe that has room again).
-  int p[2];
-  ASSERT_EQ(::pipe2(p, O_CLOEXEC | O_NONBLOCK), 0);
-  libwatch::Fd rd(p[0]), wr(p[1]);
-  ASSERT_EQ(::write(wr.get(), "x", 1), 1);
+  const ReadyPipe ready = ready_pipe();
   Watcher w;
   w.add(root, opts(IN_CREATE));
   for (int i = 0; i < 100; ++i) create_file(disk("f" + std::to_string(i)));
   ASSERT_GT(kernel_queued(w), 0);
-  EXPECT_TRUE(w.wait_ready(PollFd{.fd = rd.get(), .events = POLLIN}));
+  EXPECT_TRUE(w.wait_ready(PollFd{.fd = ready.read.get(), .events = POLLIN}));
   EXPECT_EQ(kernel_queued(w), 0);
   EXPECT_GT(libwatch::detail::Inspect::queued_bytes(w), 0u);
   std::vector<Rec> ev;
@@ -504,16 +515,13 @@ TEST_F(WatcherTest, WaitReadyReadsTheKernelBeforeTheDescriptorIsReady) {
 TEST_F(WatcherTest, WaitReadyLeavesTheKernelQueueOnceTheBudgetIsSpent) {
   // 4,000 events (128,000 bytes) and a budget of one byte: one read, then the wait is for the
   // descriptor alone (no loop on a kernel queue it may not read), and the rest stays queued.
-  int p[2];
-  ASSERT_EQ(::pipe2(p, O_CLOEXEC | O_NONBLOCK), 0);
-  libwatch::Fd rd(p[0]), wr(p[1]);
-  ASSERT_EQ(::write(wr.get(), "x", 1), 1);
+  const ReadyPipe ready = ready_pipe();
   WatcherOptions o;
   o.queue_bytes = 1;
   Watcher w(o);
   w.add(root, opts(IN_CREATE));
   for (int i = 0; i < 4000; ++i) create_file(disk("file-" + std::to_string(10000 + i)));
-  EXPECT_TRUE(w.wait_ready(PollFd{.fd = rd.get(), .events = POLLIN}));
+  EXPECT_TRUE(w.wait_ready(PollFd{.fd = ready.read.get(), .events = POLLIN}));
   EXPECT_GT(libwatch::detail::Inspect::queued_bytes(w), 0u);
   EXPECT_GT(kernel_queued(w), 0);
 }
