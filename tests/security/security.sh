@@ -207,7 +207,11 @@ names() {
   # The source only changed the way this test changed it (no --remove-source-files took hold).
   [ -e "$T/src/--remove-source-files" ] || fail "a source file disappeared"
   [ -d "$T/src/new" ] || fail "the source directory 'new' disappeared"
-  grep -q 'rsync exit [1-9]' "$T/sync.log" && fail "an rsync failed: $(grep 'rsync exit [1-9]' "$T/sync.log" | head -n 3)"
+  # Exit 24 (files vanished while sent) is not a failure: the moves above may overtake a batch
+  # still in flight on a loaded machine, and the driver sends those paths again (converged above).
+  local failed
+  failed=$(grep 'rsync exit [1-9]' "$T/sync.log" | grep -v 'rsync exit 24 (files vanished while sent); they go again' || true)
+  [ -z "$failed" ] || fail "an rsync failed: $(head -n 3 <<<"$failed")"
   return 0
 }
 
